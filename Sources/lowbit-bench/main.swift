@@ -1,0 +1,1 @@
+print("lowbit-bench: kernel benchmarks (in progress)")

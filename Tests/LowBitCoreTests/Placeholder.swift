@@ -1,0 +1,3 @@
+import Testing
+@testable import LowBitCore
+@Test func placeholderCore() { #expect(Bool(true)) }

@@ -1,0 +1,3 @@
+import Testing
+@testable import LowBitIO
+@Test func placeholderIO() { #expect(Bool(true)) }

@@ -1,0 +1,3 @@
+import Testing
+@testable import LowBitTokenizers
+@Test func placeholderTokenizers() { #expect(Bool(true)) }
