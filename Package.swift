@@ -24,7 +24,7 @@ let package = Package(
             ]),
         .executableTarget(name: "lowbit-bench", dependencies: ["LowBitCore", "CLowBitKernels"]),
         .testTarget(name: "LowBitCoreTests", dependencies: ["LowBitCore", "CLowBitKernels"]),
-        .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"]),
+        .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LowBitTokenizersTests", dependencies: ["LowBitTokenizers", "LowBitIO"],
             resources: [.copy("Fixtures")]),

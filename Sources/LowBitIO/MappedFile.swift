@@ -48,6 +48,14 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: p, count: data.count)
     }
 
+    /// Bytes owned by someone else, who keeps them alive and unchanged while this object is used.
+    init(borrowing bytes: UnsafeRawBufferPointer, name: String) {
+        path = name
+        mapping = nil
+        heap = nil
+        self.bytes = bytes
+    }
+
     public var count: Int { bytes.count }
 
     deinit {

@@ -27,6 +27,8 @@ public final class GGUFFile: @unchecked Sendable {
     public let alignment: Int
     /// Absolute offset of the tensor data section.
     public let dataOffset: Int
+    /// Byte range of the tensor-info section (after the metadata, before the alignment padding).
+    public let tensorInfoRange: Range<Int>
     public let file: MappedFile
     private let tensorIndex: [String: Int]
 
@@ -84,6 +86,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         alignment = align
 
+        let infoStart = r.offset
         var infos: [(name: String, type: GGMLType, ne: [Int], rel: UInt64, at: Int)] = []
         infos.reserveCapacity(tensorCount)
         var index: [String: Int] = [:]
@@ -106,6 +109,7 @@ public final class GGUFFile: @unchecked Sendable {
             guard index.updateValue(i, forKey: name) == nil else { throw r.fail("duplicate tensor name \(name)", at: at) }
             infos.append((name, type, ne, rel, at))
         }
+        tensorInfoRange = infoStart..<r.offset
         let (aligned, overflow) = r.offset.addingReportingOverflow((align - r.offset % align) % align)
         guard !overflow, aligned <= file.count else {
             throw r.fail("data section would start at \(aligned), past the end of the \(file.count)-byte file")

@@ -1,3 +1,0 @@
-import Testing
-@testable import LowBitCore
-@Test func placeholderCore() { #expect(Bool(true)) }

@@ -1,3 +1,0 @@
-import Testing
-@testable import LowBitIO
-@Test func placeholderIO() { #expect(Bool(true)) }

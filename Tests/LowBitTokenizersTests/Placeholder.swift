@@ -1,3 +1,0 @@
-import Testing
-@testable import LowBitTokenizers
-@Test func placeholderTokenizers() { #expect(Bool(true)) }
