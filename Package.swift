@@ -5,7 +5,9 @@ let package = Package(
     name: "LowBit",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "LowBit", targets: ["LowBitCore", "LowBitIO", "LowBitTokenizers"]),
+        .library(
+            name: "LowBit",
+            targets: ["LowBitCore", "LowBitQuant", "LowBitIO", "LowBitTokenizers", "LowBitModels", "LowBitEval"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
     dependencies: [
@@ -15,18 +17,29 @@ let package = Package(
         .target(name: "CLowBitKernels"),
         .target(name: "LowBitCore", dependencies: ["CLowBitKernels"]),
         .target(name: "LowBitIO", dependencies: ["LowBitCore"]),
+        .target(name: "LowBitQuant", dependencies: ["LowBitCore", "CLowBitKernels"]),
         .target(name: "LowBitTokenizers", dependencies: ["LowBitCore", "LowBitIO"]),
+        .target(name: "LowBitModels", dependencies: ["LowBitCore", "LowBitQuant", "LowBitIO", "CLowBitKernels"]),
+        .target(name: "LowBitEval", dependencies: ["LowBitCore", "LowBitModels", "LowBitTokenizers", "LowBitIO"]),
         .executableTarget(
             name: "lowbit",
             dependencies: [
-                "LowBitCore", "LowBitIO", "LowBitTokenizers",
+                "LowBitCore", "LowBitQuant", "LowBitIO", "LowBitTokenizers", "LowBitModels", "LowBitEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "lowbit-bench", dependencies: ["LowBitCore", "CLowBitKernels"]),
+        .executableTarget(
+            name: "lowbit-bench", dependencies: ["LowBitCore", "CLowBitKernels", "LowBitQuant", "LowBitModels"]),
         .testTarget(name: "LowBitCoreTests", dependencies: ["LowBitCore", "CLowBitKernels"]),
         .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LowBitTokenizersTests", dependencies: ["LowBitTokenizers", "LowBitIO"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant", "LowBitCore"]),
+        .testTarget(
+            name: "LowBitModelsTests", dependencies: ["LowBitModels", "LowBitIO", "LowBitTokenizers", "LowBitCore"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "LowBitEvalTests", dependencies: ["LowBitEval", "LowBitModels", "LowBitCore"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

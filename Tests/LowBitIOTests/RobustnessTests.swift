@@ -101,7 +101,7 @@ import Testing
         var bytes = [UInt8](real.bytes)
         var rng = SplitMix(state: 42)
         var counts = [0, 0]
-        let flips = 2000
+        let flips = 600
         bytes.withUnsafeMutableBytes { raw in
             for i in 0..<flips {
                 // a third each: the fixed header and first keys, the tensor infos, anywhere in the header

@@ -83,7 +83,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             expected += t.byteCount
         }
         guard expected <= file.count else {
-            throw ModelFileError(.malformed, path: path, "tensor data needs \(expected) bytes, the file has \(file.count)")
+            throw ModelFileError(.malformed, path: path, "tensor data needs \(expected - dataStart) bytes after the header, the file has \(file.count - dataStart) (truncated?)")
         }
         guard expected == file.count else {
             throw ModelFileError(.malformed, path: path, "\(file.count - expected) bytes after the last tensor are not described by the header", offset: expected)
