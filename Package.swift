@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "CLowBitKernels"),
         .target(name: "LowBitCore", dependencies: ["CLowBitKernels"]),
         .target(name: "LowBitIO", dependencies: ["LowBitCore"]),
-        .target(name: "LowBitQuant", dependencies: ["LowBitCore", "CLowBitKernels"]),
+        .target(name: "LowBitQuant", dependencies: ["LowBitCore", "CLowBitKernels"], exclude: ["README.md"]),
         .target(name: "LowBitTokenizers", dependencies: ["LowBitCore", "LowBitIO"]),
         .target(name: "LowBitModels", dependencies: ["LowBitCore", "LowBitQuant", "LowBitIO", "CLowBitKernels"]),
         .target(name: "LowBitEval", dependencies: ["LowBitCore", "LowBitModels", "LowBitTokenizers", "LowBitIO"]),

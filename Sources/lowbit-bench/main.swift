@@ -6,6 +6,8 @@ import LowBitCore
 // linear-layer shapes as GFLOP/s and fraction of that peak, on one thread and on all threads.
 //
 //   lowbit-bench [--json] [--quick] [--shape M,N,K]
+//   lowbit-bench minilm [MODEL_DIR] [--batch B] [--tokens T] [--json]   (see ModelBench.swift)
+//   lowbit-bench decode [MODEL] [--prompt P] [--tokens N]                (see ModelBench.swift)
 //     --json         print one JSON object instead of the table (nothing else on stdout)
 //     --quick        shorter timing runs (noisier numbers)
 //     --shape M,N,K  time this SGEMM shape only (instead of the sweep)
@@ -17,6 +19,8 @@ func fail(_ message: String) -> Never {
 }
 
 var argv = Array(CommandLine.arguments.dropFirst())
+if argv.first == "minilm" { runModelBench(Array(argv.dropFirst())); exit(0) }
+if argv.first == "decode" { runDecodeBench(Array(argv.dropFirst())); exit(0) }
 var shapes = gemmShapes
 if let i = argv.firstIndex(of: "--shape") {
     guard i + 1 < argv.count else { fail("--shape needs M,N,K") }
@@ -27,7 +31,7 @@ if let i = argv.firstIndex(of: "--shape") {
 }
 let args = Set(argv)
 if args.contains("--help") || args.contains("-h") {
-    print("usage: lowbit-bench [--json] [--quick] [--shape M,N,K]   (threads: LOWBIT_THREADS, default all cores)")
+    print("usage: lowbit-bench [--json] [--quick] [--shape M,N,K] | minilm [DIR] [--batch B] [--tokens T] [--json] | decode [MODEL] [--prompt P] [--tokens N]   (threads: LOWBIT_THREADS, default all cores)")
     exit(0)
 }
 let unknown = args.subtracting(["--json", "--quick"])

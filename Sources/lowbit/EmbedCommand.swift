@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Embed sentences with a sentence encoder (one JSON array per line).",
+        discussion: """
+            Reads one text a line from --input (or standard input with -), and writes one line per \
+            text to standard output: {"index": i, "embedding": [...]}, mean-pooled and L2-normalized \
+            as sentence-transformers does. Empty lines are embedded too, so output line i is input line i.
+            """)
+
+    @Argument(help: "Model directory (BERT family, e.g. all-MiniLM-L6-v2).") var model: String
+    @Option(help: "Text file, one text a line ('-' for standard input).") var input: String
+    @Option(help: "Texts per forward pass.") var batchSize = 32
+    @Option(help: "Longest encoding in tokens, [CLS]/[SEP] included.") var maxLength = 256
+
+    func run() throws {
+        guard batchSize > 0, maxLength > 2 else { throw ValidationError("--batch-size must be > 0 and --max-length > 2") }
+        let lines = try readLines(input)
+        let embedder = try Loaders.sentenceEmbedder(model, maxLength: maxLength)
+        var index = 0
+        for start in stride(from: 0, to: lines.count, by: batchSize) {
+            let chunk = Array(lines[start..<min(start + batchSize, lines.count)])
+            for vector in try embedder.embed(chunk, batchSize: batchSize) {
+                let values = vector.map { String($0) }.joined(separator: ",")
+                print("{\"index\":\(index),\"embedding\":[\(values)]}")
+                index += 1
+            }
+        }
+    }
+}
+
+/// The lines of a text file, or of standard input for "-" (trailing newline ignored).
+func readLines(_ path: String) throws -> [String] {
+    let text: String
+    if path == "-" {
+        text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    } else {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("\(path): cannot read the file (missing or not readable)")
+        }
+        text = String(decoding: data, as: UTF8.self)
+    }
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if lines.last == "" { lines.removeLast() }
+    return lines
+}

@@ -1,0 +1,62 @@
+import Foundation
+import LowBitCore
+import LowBitModels
+import Testing
+
+/// Results do not depend on LOWBIT_THREADS: this process's outputs are compared bit for bit
+/// with those of child runs of the same test binary under LOWBIT_THREADS=1 and 3.
+@Suite struct ThreadDeterminismTests {
+    static let outputVariable = "LOWBIT_MODELS_DIGEST_OUT"
+
+    /// FNV-1a over the bits of MiniLM embeddings, GPT-2 and SmolLM2 logits (full and cached).
+    static func digests() throws -> [String: String] {
+        func fnv(_ values: [Float]) -> String {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for v in values { h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+            return String(h, radix: 16)
+        }
+        let mini = try MiniLMFixture.load()
+        var out = ["minilm": fnv(try Models.embedder.embed(ids: mini.ids).flatMap { $0 })]
+        for (name, model, file) in [("gpt2", Models.gpt2, "gpt2.json"), ("smollm2", Models.smolLM, "smollm2.json")] {
+            let ids = try DecoderFixture.load(file).ids
+            out[name] = fnv(try model.logits(tokens: ids, cache: nil).toArray())
+            let cache = model.makeCache()
+            var cached: [Float] = try model.lastLogits(tokens: Array(ids.prefix(8)), cache: cache)
+            for t in ids[8..<12] { cached += try model.lastLogits(tokens: [t], cache: cache) }
+            out[name + "-cached"] = fnv(cached)
+        }
+        return out
+    }
+
+    /// Runs only inside the child processes started below.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[outputVariable] != nil))
+    func childWritesDigests() throws {
+        let path = ProcessInfo.processInfo.environment[Self.outputVariable]!
+        try JSONEncoder().encode(try Self.digests()).write(to: URL(fileURLWithPath: path))
+    }
+
+    #if os(Linux)
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[outputVariable] == nil))
+    func sameBitsForAnyThreadCount() throws {
+        let here = try Self.digests()
+        for threads in [1, 3] where threads != Parallel.threads {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("lowbit-digest-\(getpid())-\(threads).json")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            p.arguments = ["--testing-library", "swift-testing", "--filter", "ThreadDeterminismTests/childWritesDigests"]
+            var env = ProcessInfo.processInfo.environment
+            env["LOWBIT_THREADS"] = String(threads)
+            env[Self.outputVariable] = out.path
+            p.environment = env
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "child run with LOWBIT_THREADS=\(threads) failed")
+            let child = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: out))
+            try? FileManager.default.removeItem(at: out)
+            #expect(child == here, "LOWBIT_THREADS=\(threads) vs \(Parallel.threads)")
+        }
+    }
+    #endif
+}
