@@ -39,7 +39,7 @@ let package = Package(
             name: "LowBitModelsTests", dependencies: ["LowBitModels", "LowBitIO", "LowBitTokenizers", "LowBitCore"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "LowBitEvalTests", dependencies: ["LowBitEval", "LowBitModels", "LowBitCore"],
+            name: "LowBitEvalTests", dependencies: ["LowBitEval", "LowBitModels", "LowBitTokenizers", "LowBitIO", "LowBitCore"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
