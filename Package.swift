@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(
             name: "LowBit",
-            targets: ["LowBitCore", "LowBitQuant", "LowBitIO", "LowBitTokenizers", "LowBitModels", "LowBitEval"]),
+            targets: ["LowBitCore", "LowBitQuant", "LowBitIO", "LowBitTokenizers", "LowBitModels", "LowBitEval", "LowBitAlgorithms"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
     dependencies: [
@@ -21,10 +21,13 @@ let package = Package(
         .target(name: "LowBitTokenizers", dependencies: ["LowBitCore", "LowBitIO"]),
         .target(name: "LowBitModels", dependencies: ["LowBitCore", "LowBitQuant", "LowBitIO", "CLowBitKernels"]),
         .target(name: "LowBitEval", dependencies: ["LowBitCore", "LowBitModels", "LowBitTokenizers", "LowBitIO"]),
+        .target(
+            name: "LowBitAlgorithms",
+            dependencies: ["LowBitCore", "LowBitQuant", "LowBitModels", "LowBitIO", "LowBitTokenizers"]),
         .executableTarget(
             name: "lowbit",
             dependencies: [
-                "LowBitCore", "LowBitQuant", "LowBitIO", "LowBitTokenizers", "LowBitModels", "LowBitEval",
+                "LowBitCore", "LowBitQuant", "LowBitIO", "LowBitTokenizers", "LowBitModels", "LowBitEval", "LowBitAlgorithms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -41,6 +44,9 @@ let package = Package(
         .testTarget(
             name: "LowBitEvalTests", dependencies: ["LowBitEval", "LowBitModels", "LowBitTokenizers", "LowBitIO", "LowBitCore"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "LowBitAlgorithmsTests",
+            dependencies: ["LowBitAlgorithms", "LowBitModels", "LowBitQuant", "LowBitEval", "LowBitTokenizers", "LowBitIO", "LowBitCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
