@@ -33,6 +33,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "The evaluation to run.") var task: Task
     @Option(help: "Text file to score (ppl).") var text: String?
     @Option(help: "Window length in tokens (ppl; default: the model's context, at most 512).") var ctx: Int?
+    @Option(help: "Score only the first N tokens of the text (ppl; for slow models; the JSON's tokens says how many were scored).") var maxTokens: Int?
     @Option(help: "Reference model (ppl: adds KL and top-1 agreement; embed-fidelity: required).") var reference: String?
     @Option(help: "Sentences, one a line (embed-fidelity).") var sentences: String?
     @Option(help: "Labelled-data directory (sts-lee50, wordsim, simlex, sentiment).") var data: String?
@@ -46,6 +47,8 @@ struct EvalCommand: ParsableCommand {
         }
         try only(text, "--text", [.ppl])
         try only(ctx, "--ctx", [.ppl])
+        try only(maxTokens, "--max-tokens", [.ppl])
+        if let maxTokens, maxTokens < 2 { throw ValidationError("--max-tokens must be at least 2") }
         try only(reference, "--reference", [.ppl, .embedFidelity])
         try only(sentences, "--sentences", [.embedFidelity])
         try only(data, "--data", [.stsLee50, .wordsim, .simlex, .sentiment])
@@ -63,7 +66,8 @@ struct EvalCommand: ParsableCommand {
             let content = try TextFile.read(text!)
             let scorer = try openTokenScorer(model)
             let ref = try reference.map(openTokenScorer)
-            let ids = PerplexityTask.tokens(of: content, tokenizer: try openTokenizer(model), endOfText: scorer.endOfTextToken)
+            var ids = PerplexityTask.tokens(of: content, tokenizer: try openTokenizer(model), endOfText: scorer.endOfTextToken)
+            if let maxTokens, ids.count > maxTokens { ids = Array(ids[..<maxTokens]) }
             let context = ctx ?? PerplexityTask.defaultContext(model: scorer, reference: ref)
             let r = try PerplexityTask(context: context).run(tokens: ids, model: scorer, reference: ref, progress: progress)
             try report(r) {
