@@ -24,6 +24,8 @@ let package = Package(
         .target(
             name: "LowBitAlgorithms",
             dependencies: ["LowBitCore", "LowBitQuant", "LowBitModels", "LowBitIO", "LowBitTokenizers"]),
+        .target(name: "CLowBitCUDAShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "LowBitCUDA", dependencies: ["LowBitCore", "CLowBitCUDAShim"], exclude: ["README.md"]),
         .executableTarget(
             name: "lowbit",
             dependencies: [
@@ -32,7 +34,9 @@ let package = Package(
             ]),
         .executableTarget(
             name: "lowbit-bench", dependencies: ["LowBitCore", "CLowBitKernels", "LowBitQuant", "LowBitModels"]),
+        .executableTarget(name: "lowbit-cuda-check", dependencies: ["LowBitCUDA"]),
         .testTarget(name: "LowBitCoreTests", dependencies: ["LowBitCore", "CLowBitKernels"]),
+        .testTarget(name: "LowBitCUDATests", dependencies: ["LowBitCUDA", "LowBitCore"]),
         .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LowBitTokenizersTests", dependencies: ["LowBitTokenizers", "LowBitIO"],

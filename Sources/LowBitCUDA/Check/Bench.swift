@@ -1,0 +1,157 @@
+import LowBitCore
+
+/// Kernel timings on the device: GEMM TOPS against the tensor-core peak for BERT shapes,
+/// attention TFLOP/s, row-kernel bandwidth, and graph replay against separate launches.
+///
+/// Method: events around repeated launches; warm-up first (compilation, module load); samples
+/// of ≥ 5 ms; the median of 7 samples. Inputs rotate over several buffer sets when one set fits
+/// in L2, so that repeated calls do not just measure the cache.
+public final class CUDABench {
+    public let kernels: CUDAKernels
+    var context: CUDAContext { kernels.context }
+    public var print: (String) -> Void = { Swift.print($0) }
+    var rng = CUDAReference.RNG(seed: 7)
+
+    public init(kernels: CUDAKernels) { self.kernels = kernels }
+
+    /// Dense INT8/FP8 tensor-core peak (ops/s): Hopper does 8192 such ops per SM per clock; the
+    /// H100 SXM datasheet's 1979 TOPS is that at 1830 MHz. Nil for other architectures.
+    public var peak8bit: Double? {
+        context.device.major == 9 ? 8192 * Double(context.device.multiprocessors) * 1.83e9 : nil
+    }
+
+    /// Seconds per call of `body` (median of 7 samples).
+    public func time(_ body: () throws(CUDAError) -> Void) throws(CUDAError) -> Double {
+        let e0 = try CUDAEvent(context: context), e1 = try CUDAEvent(context: context)
+        for _ in 0..<2 { try body() }
+        try context.synchronize()
+        var reps = 1
+        while true {
+            try e0.record(on: context.stream)
+            for _ in 0..<reps { try body() }
+            try e1.record(on: context.stream)
+            let ms = try e1.elapsed(since: e0)
+            if ms >= 5 || reps >= 1 << 16 { break }
+            reps = min(reps * max(2, Int(5 / max(ms, 1e-3))), 1 << 16)
+        }
+        var samples: [Double] = []
+        for _ in 0..<7 {
+            try e0.record(on: context.stream)
+            for _ in 0..<reps { try body() }
+            try e1.record(on: context.stream)
+            samples.append(try e1.elapsed(since: e0) / 1000 / Double(reps))
+        }
+        return samples.sorted()[3]
+    }
+
+    func randomBytes(_ count: Int, avoiding bad: (UInt8) -> Bool = { _ in false }) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var i = 0
+        while i < count {
+            var w = rng.next()
+            for _ in 0..<8 where i < count {
+                var b = UInt8(truncatingIfNeeded: w)
+                if bad(b) { b = 0x31 }
+                out[i] = b
+                i += 1
+                w >>= 8
+            }
+        }
+        return out
+    }
+
+    /// BERT linear shapes: tokens ∈ {128, 2048, 16384, 32768} × (N, K) ∈ QKV (2304, 768),
+    /// attention out (768, 768), FFN up (3072, 768), FFN down (768, 3072).
+    public static let bertShapes: [(Int, Int, Int)] = {
+        var s: [(Int, Int, Int)] = []
+        for m in [128, 2048, 16384, 32768] { for (n, k) in [(2304, 768), (768, 768), (3072, 768), (768, 3072)] { s.append((m, n, k)) } }
+        return s
+    }()
+
+    /// Times every tile configuration of `kind` on each shape; prints the best with TOPS and % of peak.
+    public func gemm(kind: GemmKind, shapes: [(Int, Int, Int)] = CUDABench.bertShapes) throws(CUDAError) {
+        print("## GEMM \(kind) (C fp16 = acc·sa·sb + bias), \(context.device.name)")
+        if let p = peak8bit { print("peak (dense 8-bit tensor core): \(format3(p / 1e12)) TOPS") }
+        for (m, n, k) in shapes {
+            let bBytes = kind == .w4a8 ? n * k / 2 : n * k
+            let setBytes = m * k + bBytes + 2 * m * n
+            let sets = max(1, min(4, 2 * context.device.l2Bytes / setBytes + 1))
+            let bad: (UInt8) -> Bool = kind == .fp8e4m3 ? { $0 & 0x7F == 0x7F || ($0 >> 3) & 0xF > 10 } : { _ in false }
+            let aHost = randomBytes(m * k, avoiding: bad), bHost = randomBytes(bBytes, avoiding: bad)
+            var bufs: [(DeviceBuffer, DeviceBuffer, DeviceBuffer)] = []
+            for _ in 0..<sets {
+                bufs.append((try context.upload(aHost), try context.upload(bHost), try context.allocate(UInt16.self, count: m * n)))
+            }
+            let sa = try context.upload([Float](repeating: 0.01, count: m)), sb = try context.upload([Float](repeating: 0.01, count: n))
+            let bias = try context.upload([UInt16](repeating: 0x3C00, count: n))
+            var results: [(GemmConfig, Double)] = []
+            for cfg in GemmConfig.candidates {
+                var i = 0
+                let t = try time { () throws(CUDAError) in
+                    let (a, b, c) = bufs[i % sets]
+                    i += 1
+                    try kernels.gemm(kind: kind, a: DeviceMatrix(a, rows: m, cols: k),
+                                     b: DeviceMatrix(b, rows: n, cols: kind == .w4a8 ? k / 2 : k),
+                                     scaleA: sa, scaleB: sb, bias: bias, c: DeviceMatrix(c, rows: m, cols: n), config: cfg)
+                }
+                results.append((cfg, t))
+            }
+            let best = results.min { $0.1 < $1.1 }!
+            let ops = 2.0 * Double(m) * Double(n) * Double(k)
+            let tops = ops / best.1 / 1e12
+            let pct = peak8bit.map { " (\(format3(100 * ops / best.1 / $0))% of peak)" } ?? ""
+            let dflt = kernels.defaultConfig(kind: kind, m: m, n: n)
+            let all = results.map { "\($0.0.name) \(format3(ops / $0.1 / 1e12))" }.joined(separator: ", ")
+            print("gemm \(kind) M=\(m) N=\(n) K=\(k): \(format3(tops)) TOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(dflt.name)) | \(all)")
+        }
+    }
+
+    /// Fused attention, fp16, BERT-base geometry (12 heads × 64).
+    public func attention() throws(CUDAError) {
+        print("## attention (fused, fp16, 12 heads × 64)")
+        for (batch, seq, causal) in [(32, 128, false), (8, 512, false), (64, 512, false), (8, 512, true)] {
+            let heads = 12, d = 64, hidden = heads * d, tokens = batch * seq
+            let qkv = try context.upload(rng.halves(tokens * 3 * hidden, -2, 2))
+            let out = try context.allocate(UInt16.self, count: tokens * hidden)
+            func view(_ p: Int) -> DeviceMatrix { DeviceMatrix(qkv, rows: tokens, cols: hidden, ld: 3 * hidden, offsetBytes: p * hidden * 2) }
+            let t = try time { () throws(CUDAError) in
+                try kernels.attention(q: view(0), k: view(1), v: view(2), o: DeviceMatrix(out, rows: tokens, cols: hidden),
+                                      batch: batch, seq: seq, heads: heads, headDim: d, causal: causal)
+            }
+            let flops = 4.0 * Double(batch * heads) * Double(seq) * Double(seq) * Double(d) * (causal ? 0.5 : 1)
+            print("attention B=\(batch) S=\(seq)\(causal ? " causal" : ""): \(format3(flops / t / 1e12)) TFLOP/s, \(format3(t * 1e6)) µs")
+        }
+    }
+
+    /// Row kernels: bytes moved (fp16 in, fp16 + int8 out) per second.
+    public func rows() throws(CUDAError) {
+        print("## row kernels")
+        let rows = 16384, n = 768
+        let x = try context.upload(rng.halves(rows * n, -2, 2)), r = try context.upload(rng.halves(rows * n, -2, 2))
+        let g = try context.upload(rng.halves(n, 0.5, 1.5)), b = try context.upload(rng.halves(n, -1, 1))
+        let y = try context.allocate(UInt16.self, count: rows * n)
+        let q = ActivationQuantization.int8(codes: DeviceMatrix(try context.allocator.allocate(rows * n), rows: rows, cols: n),
+                                            scales: try context.allocate(Float.self, count: rows))
+        let xm = DeviceMatrix(x, rows: rows, cols: n), ym = DeviceMatrix(y, rows: rows, cols: n)
+        let t1 = try time { () throws(CUDAError) in
+            try kernels.layerNorm(xm, residual: DeviceMatrix(r, rows: rows, cols: n), gamma: g, beta: b, eps: 1e-12, y: ym, quant: q)
+        }
+        print("layernorm(x + r) → fp16 + int8 \(rows)×\(n): \(format3(Double(rows * n * 7) / t1 / 1e9)) GB/s, \(format3(t1 * 1e6)) µs")
+        let t2 = try time { () throws(CUDAError) in try kernels.biasGelu(xm, bias: b, y: nil, quant: q) }
+        print("bias+gelu → int8 \(rows)×\(n): \(format3(Double(rows * n * 3) / t2 / 1e9)) GB/s, \(format3(t2 * 1e6)) µs")
+        let t3 = try time { () throws(CUDAError) in try kernels.add(x, r, into: y, count: rows * n) }
+        print("add fp16 \(rows * n): \(format3(Double(rows * n * 6) / t3 / 1e9)) GB/s, \(format3(t3 * 1e6)) µs")
+    }
+
+    /// 100 small launches one by one against one replay of their captured graph.
+    public func graphs() throws(CUDAError) {
+        print("## CUDA graph replay")
+        let n = 4096
+        let a = try context.upload(rng.halves(n, -1, 1)), y = try context.upload(rng.halves(n, -1, 1))
+        let direct = try time { () throws(CUDAError) in for _ in 0..<100 { try kernels.add(y, a, into: y, count: n) } }
+        try context.synchronize()
+        let graph = try context.stream.capture { () throws(CUDAError) in for _ in 0..<100 { try kernels.add(y, a, into: y, count: n) } }
+        let replay = try time { () throws(CUDAError) in try graph.launch() }
+        print("100 × add(4096): launches \(format3(direct * 1e6)) µs, graph replay \(format3(replay * 1e6)) µs")
+    }
+}

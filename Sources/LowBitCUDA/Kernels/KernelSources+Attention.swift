@@ -1,0 +1,187 @@
+// CUDA C source, compiled at run time by NVRTC (see KernelCompiler). Edit the text here.
+extension KernelSources {
+    /// Flash-style fused attention, fp16/bf16.
+    static let attnSource = #"""
+// Fused multi-head attention, flash-style (one pass over keys with an online softmax; the
+// seq × seq score matrix never leaves registers). Tensor cores: mma.sync m16n8k16, fp16 or bf16
+// (with ELEM_BF16) operands, f32 accumulators and softmax.
+//
+//   O[b, s, h, :] = Σ_j softmax_j(scale · Q[b, s, h, :] · K[b, j, h, :]) · V[b, j, h, :]
+//
+// Element (b, s, h, d) of Q lives at q[(b·seq + s)·ldq + h·D + d]; K, V, O alike with ldk, ldv,
+// ldo. So the fused QKV projection output [tokens, 3·hidden] is read in place (q = base,
+// k = base + hidden, v = base + 2·hidden, ld = 3·hidden) and O is [tokens, hidden].
+// Masks: keys j ≥ lengths[b] are ignored (lengths may be null: all seq keys), and with causal,
+// keys j > s. A row with no visible key gets zeros.
+// Block: 4 warps, 64 queries (16 per warp) of one (b, h); keys in tiles of 64, double-buffered
+// with cp.async. D (head size, -D define) ∈ {32, 64, 128}.
+// Requirements (host-checked): ldq, ldk, ldv, ldo % 8 == 0 and 16-byte aligned bases.
+#ifndef D
+#define D 64
+#endif
+#define BQ 64
+#define BKV 64
+#define CH (D / 8)             // 16-byte chunks per row
+#define TILE (BKV * D)         // elements per K or V tile
+
+#ifdef ELEM_BF16
+#define MMA16 "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+__device__ __forceinline__ u32 pack2(float lo, float hi) { return pack_bf2(lo, hi); }
+#else
+#define MMA16 "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+__device__ __forceinline__ u32 pack2(float lo, float hi) { return pack_h2(lo, hi); }
+#endif
+
+/// Byte offset of chunk c of row r in a [rows][D] tile: XOR swizzle so that 8 consecutive rows
+/// at one logical chunk land in 8 different 16-byte bank groups.
+__device__ __forceinline__ u32 aswz(int r, int c) {
+#if CH >= 8
+    return (u32)(r * D * 2 + ((c ^ (r & 7)) << 4));
+#else
+    return (u32)(r * D * 2 + ((c ^ ((r >> 1) & 3)) << 4));
+#endif
+}
+
+__device__ __forceinline__ void mma16(float *c, const u32 *a, u32 b0, u32 b1) {
+    asm volatile(MMA16 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/// cp.async of `rows` rows × D elements starting at row r0 of a (b, h) slice; rows ≥ limit → zeros.
+__device__ __forceinline__ void load_rows(u32 s, const h16 *g, long ld, int r0, int limit) {
+    for (int id = threadIdx.x; id < BKV * CH; id += 128) {
+        int r = id / CH, c = id % CH;
+        bool ok = r0 + r < limit;
+        cp_async16(s + aswz(r, c), ok ? (const void *)(g + (long)(r0 + r) * ld + c * 8) : (const void *)g, ok ? 16 : 0);
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(128)
+lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv, h16 *o, int ldo,
+             int seq, const int *lengths, int causal, float scale) {
+    extern __shared__ __align__(128) u8 smem[];
+    const u32 sQ = smem_addr(smem), sK = sQ + BQ * D * 2, sV = sK + 2 * TILE * 2;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int q0 = blockIdx.x * BQ, h = blockIdx.y, b = blockIdx.z;
+    const long base = (long)b * seq;
+    const h16 *qb = q + base * ldq + h * D, *kb = k + base * ldk + h * D, *vb = v + base * ldv + h * D;
+    int kvLen = lengths ? lengths[b] : seq;
+    if (kvLen > seq) kvLen = seq;
+    if (causal && kvLen > q0 + BQ) kvLen = q0 + BQ;
+    const int nTiles = (kvLen + BKV - 1) / BKV;
+    const float sl2 = scale * 1.4426950408889634f;   // scores in log2 units
+
+    load_rows(sQ, qb, ldq, q0, seq);
+    if (nTiles > 0) { load_rows(sK, kb, ldk, 0, kvLen); load_rows(sV, vb, ldv, 0, kvLen); }
+    cp_async_commit();
+
+    float oacc[D / 8][4];
+#pragma unroll
+    for (int i = 0; i < D / 8; i++) oacc[i][0] = oacc[i][1] = oacc[i][2] = oacc[i][3] = 0.0f;
+    float mrow[2] = {-INFINITY, -INFINITY}, lrow[2] = {0.0f, 0.0f};
+    u32 qf[D / 16][4];
+    const int qr0 = q0 + warp * 16 + g;            // this thread's rows: qr0, qr0 + 8
+
+    for (int kt = 0; kt < nTiles; kt++) {
+        if (kt + 1 < nTiles) {
+            const int slot = (kt + 1) & 1;
+            load_rows(sK + slot * TILE * 2, kb, ldk, (kt + 1) * BKV, kvLen);
+            load_rows(sV + slot * TILE * 2, vb, ldv, (kt + 1) * BKV, kvLen);
+            cp_async_commit();
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        if (kt == 0) {
+#pragma unroll
+            for (int ks = 0; ks < D / 16; ks++) {
+                int r = warp * 16 + (lane & 15), c = ks * 2 + (lane >> 4);
+                ldsm_x4(sQ + aswz(r, c), qf[ks][0], qf[ks][1], qf[ks][2], qf[ks][3]);
+            }
+        }
+        const u32 tK = sK + (kt & 1) * TILE * 2, tV = sV + (kt & 1) * TILE * 2;
+
+        // S = Q·Kᵀ for this warp's 16 rows × 64 keys: 8 fragments of 16×8.
+        float s[8][4];
+#pragma unroll
+        for (int j = 0; j < 8; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
+#pragma unroll
+        for (int ks = 0; ks < D / 16; ks++) {
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                int r = j * 16 + (lane & 7) + ((lane >> 4) << 3), c = ks * 2 + ((lane >> 3) & 1);
+                u32 b0, b1, b2, b3;
+                ldsm_x4(tK + aswz(r, c), b0, b1, b2, b3);
+                mma16(s[2 * j], qf[ks], b0, b1);
+                mma16(s[2 * j + 1], qf[ks], b2, b3);
+            }
+        }
+        // Mask, scale, online softmax. Element e of fragment j: row qr0 + (e >> 1)·8, key kt·64 + 8j + 2t + (e & 1).
+        float tmax[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int key = kt * BKV + j * 8 + t * 2 + (e & 1), row = qr0 + (e >> 1) * 8;
+                const bool dead = key >= kvLen || (causal && key > row);
+                s[j][e] = dead ? -INFINITY : s[j][e] * sl2;
+                tmax[e >> 1] = fmaxf(tmax[e >> 1], s[j][e]);
+            }
+        float alpha[2], mb[2];
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
+            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
+            const float mnew = fmaxf(mrow[r], tmax[r]);
+            mb[r] = mnew == -INFINITY ? 0.0f : mnew;
+            alpha[r] = exp2f(mrow[r] - mb[r]);
+            mrow[r] = mnew;
+            lrow[r] *= alpha[r];
+        }
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) { s[j][e] = exp2f(s[j][e] - mb[e >> 1]); lrow[e >> 1] += s[j][e]; }
+#pragma unroll
+        for (int i = 0; i < D / 8; i++) { oacc[i][0] *= alpha[0]; oacc[i][1] *= alpha[0]; oacc[i][2] *= alpha[1]; oacc[i][3] *= alpha[1]; }
+
+        // O += P·V: P's accumulator layout is the A-fragment layout of m16n8k16, 16 keys a step.
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            u32 pa[4] = {pack2(s[2 * j][0], s[2 * j][1]), pack2(s[2 * j][2], s[2 * j][3]),
+                         pack2(s[2 * j + 1][0], s[2 * j + 1][1]), pack2(s[2 * j + 1][2], s[2 * j + 1][3])};
+#pragma unroll
+            for (int dp = 0; dp < D / 16; dp++) {
+                int r = j * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), c = dp * 2 + (lane >> 4);
+                u32 b0, b1, b2, b3;
+                ldsm_x4_t(tV + aswz(r, c), b0, b1, b2, b3);
+                mma16(oacc[2 * dp], pa, b0, b1);
+                mma16(oacc[2 * dp + 1], pa, b2, b3);
+            }
+        }
+        __syncthreads();   // the next iteration's prefetch overwrites the slot read here
+    }
+
+    cp_async_wait<0>();   // nothing may stay in flight at exit (no key tile: only Q was loaded)
+    // Normalize by the row sums (spread over the quad) and store.
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
+        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
+        lrow[r] = lrow[r] > 0.0f ? 1.0f / lrow[r] : 0.0f;
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        const int row = qr0 + r * 8;
+        if (row >= seq) continue;
+        h16 *orow = o + (base + row) * ldo + h * D;
+#pragma unroll
+        for (int i = 0; i < D / 8; i++) {
+            const int col = i * 8 + t * 2;
+            *(u32 *)(orow + col) = pack2(oacc[i][2 * r] * lrow[r], oacc[i][2 * r + 1] * lrow[r]);
+        }
+    }
+}
+"""#
+}

@@ -1,0 +1,66 @@
+// CUDA C source, compiled at run time by NVRTC (see KernelCompiler). Edit the text here.
+extension KernelSources {
+    /// Device helpers shared by every module: 16-bit float conversions by PTX, cp.async, ldmatrix, block reductions, GELU.
+    static let commonSource = #"""
+// Common device helpers. No CUDA headers: 16-bit floats are stored as unsigned short bits and
+// converted with PTX cvt instructions; integer types are spelled out.
+typedef unsigned short h16;      // IEEE binary16 bits
+typedef unsigned short bf16;     // bfloat16 bits
+typedef signed char i8;
+typedef unsigned char u8;
+typedef unsigned int u32;
+#define INFINITY __int_as_float(0x7f800000)
+
+__device__ __forceinline__ float h2f(h16 h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }
+__device__ __forceinline__ h16 f2h(float f) { h16 h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f)); return h; }
+__device__ __forceinline__ float bf2f(bf16 h) { return __uint_as_float(((u32)h) << 16); }
+__device__ __forceinline__ bf16 f2bf(float f) { bf16 h; asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(h) : "f"(f)); return h; }
+/// Two floats → f16x2 (lo in bits 0–15).
+__device__ __forceinline__ u32 pack_h2(float lo, float hi) { u32 r; asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r; }
+/// Two floats → bf16x2 (lo in bits 0–15).
+__device__ __forceinline__ u32 pack_bf2(float lo, float hi) { u32 r; asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r; }
+/// Float → FP8 e4m3 byte, round to nearest even, saturating to ±448 (sm_89+).
+__device__ __forceinline__ u8 f2e4m3(float f) {
+    unsigned short r; asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(r) : "f"(0.0f), "f"(f)); return (u8)(r & 0xFF);
+}
+__device__ __forceinline__ u32 smem_addr(const void *p) { return (u32)__cvta_generic_to_shared(p); }
+
+/// 16-byte global→shared copy that bypasses L1; `bytes` < 16 zero-fills the rest (0: all zeros).
+__device__ __forceinline__ void cp_async16(u32 dst, const void *src, int bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(dst), "l"(src), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" :: "n"(N)); }
+
+__device__ __forceinline__ void ldsm_x4(u32 addr, u32 &r0, u32 &r1, u32 &r2, u32 &r3) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(addr));
+}
+__device__ __forceinline__ void ldsm_x4_t(u32 addr, u32 &r0, u32 &r1, u32 &r2, u32 &r3) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(addr));
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+/// Sum (or max of non-negative values, `isMax`) over the block; every thread gets the result.
+/// `red`: 32 floats of shared memory.
+__device__ __forceinline__ float block_reduce(float v, float *red, bool isMax) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    v = isMax ? warp_max(v) : warp_sum(v);
+    __syncthreads();                 // `red` may still be read by a previous reduction
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    float r = lane < nw ? red[lane] : 0.0f;
+    r = isMax ? warp_max(r) : warp_sum(r);
+    return r;
+}
+__device__ __forceinline__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+"""#
+}

@@ -1,0 +1,154 @@
+// CUDA C source, compiled at run time by NVRTC (see KernelCompiler). Edit the text here.
+extension KernelSources {
+    /// Row kernels: layernorm (+ residual, + embeddings), bias + GELU, token-wise INT8/FP8 quantization, elementwise add.
+    static let normSource = #"""
+// Row kernels: layernorm (optionally after a residual add or an embedding lookup), bias + GELU,
+// each optionally followed by token-wise activation quantization, and an elementwise add.
+// One block per row (token); the row is staged in dynamic shared memory as floats (n·4 bytes).
+//
+// Quantization (QMODE): 0 none; 1 INT8 symmetric, scale = absmax/127, q = rn(v·127/absmax)
+// clamped to ±127; 2 FP8 e4m3, scale = absmax/448, q = e4m3(v·448/absmax). An all-zero row
+// gets scale 0 and q = 0. Rows are quantized from the float values (before the fp16 rounding
+// of the optional y output).
+
+/// Quantizes buf[0..<n] (absmax over the row) into q (i8 or e4m3 bytes) and writes the scale.
+template <int QMODE>
+__device__ void quantize_row(const float *buf, int n, u8 *q, float *scale, float *red) {
+    float amax = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) amax = fmaxf(amax, fabsf(buf[i]));
+    amax = block_reduce(amax, red, true);
+    const float qmax = QMODE == 1 ? 127.0f : 448.0f;
+    const float inv = amax > 0.0f ? qmax / amax : 0.0f;
+    if (threadIdx.x == 0) *scale = amax / qmax;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = buf[i] * inv;
+        if (QMODE == 1) {
+            int t = __float2int_rn(v);
+            t = t > 127 ? 127 : (t < -127 ? -127 : t);
+            q[i] = (u8)(i8)t;
+        } else {
+            q[i] = f2e4m3(v);
+        }
+    }
+}
+
+/// Normalizes buf (sum = Σ buf over the row, already reduced) with gamma/beta, writes y (fp16,
+/// optional) and the quantized row.
+template <int QMODE>
+__device__ void layernorm_finish(float *buf, int n, float sum, const h16 *gamma, const h16 *beta, float eps,
+                                 h16 *y, u8 *q, float *scale, float *red) {
+    const float mean = sum / (float)n;
+    float sq = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) { float d = buf[i] - mean; sq += d * d; }
+    sq = block_reduce(sq, red, false);
+    const float rstd = rsqrtf(sq / (float)n + eps);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float o = (buf[i] - mean) * rstd * h2f(gamma[i]) + h2f(beta[i]);
+        buf[i] = o;
+        if (y) y[i] = f2h(o);
+    }
+    if (QMODE != 0) { __syncthreads(); quantize_row<QMODE>(buf, n, q, scale, red); }
+}
+
+/// y = LN(x + r)·γ + β per row; then optional quantization.
+/// x, r: [rows, n] fp16 (strides ldx, ldr; r may be null); gamma, beta: [n] fp16;
+/// y: [rows, n] fp16 (ldy; may be null); q: [rows, n] bytes (ldq), scale: [rows] f32.
+template <int QMODE>
+__device__ void layernorm_rows(const h16 *x, int ldx, const h16 *r, int ldr, const h16 *gamma, const h16 *beta,
+                               float eps, int n, h16 *y, int ldy, u8 *q, int ldq, float *scale) {
+    extern __shared__ float buf[];
+    __shared__ float red[32];
+    const long row = blockIdx.x;
+    x += row * ldx;
+    if (r) r += row * ldr;
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = h2f(x[i]) + (r ? h2f(r[i]) : 0.0f);
+        buf[i] = v; sum += v;
+    }
+    sum = block_reduce(sum, red, false);
+    layernorm_finish<QMODE>(buf, n, sum, gamma, beta, eps, y ? y + row * ldy : 0, q ? q + row * ldq : 0,
+                            scale ? scale + row : 0, red);
+}
+
+#define LN_ARGS const h16 *x, int ldx, const h16 *r, int ldr, const h16 *gamma, const h16 *beta, float eps, \
+                int n, h16 *y, int ldy, u8 *q, int ldq, float *scale
+#define LN_PASS x, ldx, r, ldr, gamma, beta, eps, n, y, ldy, q, ldq, scale
+extern "C" __global__ void lb_layernorm_f16(LN_ARGS) { layernorm_rows<0>(LN_PASS); }
+extern "C" __global__ void lb_layernorm_q8(LN_ARGS) { layernorm_rows<1>(LN_PASS); }
+extern "C" __global__ void lb_layernorm_fp8(LN_ARGS) { layernorm_rows<2>(LN_PASS); }
+
+/// BERT embeddings: row t (token) = word[ids[t]] + pos[t % seq] + type[types[t]] (types may be
+/// null: row 0), then layernorm and optional quantization as above.
+/// ids, types: [rows] i32; word: [vocab, n], pos: [maxPos, n], type: [types, n] fp16.
+template <int QMODE>
+__device__ void embed_rows(const int *ids, const int *types, int seq, const h16 *word, const h16 *pos,
+                           const h16 *type, const h16 *gamma, const h16 *beta, float eps, int n,
+                           h16 *y, int ldy, u8 *q, int ldq, float *scale) {
+    extern __shared__ float buf[];
+    __shared__ float red[32];
+    const long row = blockIdx.x;
+    const h16 *w = word + (long)ids[row] * n;
+    const h16 *p = pos + (long)(row % seq) * n;
+    const h16 *tt = type + (long)(types ? types[row] : 0) * n;
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = h2f(w[i]) + h2f(p[i]) + h2f(tt[i]);
+        buf[i] = v; sum += v;
+    }
+    sum = block_reduce(sum, red, false);
+    layernorm_finish<QMODE>(buf, n, sum, gamma, beta, eps, y ? y + row * ldy : 0, q ? q + row * ldq : 0,
+                            scale ? scale + row : 0, red);
+}
+#define EMB_ARGS const int *ids, const int *types, int seq, const h16 *word, const h16 *pos, const h16 *type, \
+                 const h16 *gamma, const h16 *beta, float eps, int n, h16 *y, int ldy, u8 *q, int ldq, float *scale
+#define EMB_PASS ids, types, seq, word, pos, type, gamma, beta, eps, n, y, ldy, q, ldq, scale
+extern "C" __global__ void lb_embed_layernorm_f16(EMB_ARGS) { embed_rows<0>(EMB_PASS); }
+extern "C" __global__ void lb_embed_layernorm_q8(EMB_ARGS) { embed_rows<1>(EMB_PASS); }
+
+/// v = GELU_erf(x + bias) per row (bias may be null), y = fp16(v) (optional), then quantization.
+/// x: [rows, n] fp16 (ldx); bias: [n] fp16; q: [rows, n] (ldq); scale: [rows] f32.
+template <int QMODE>
+__device__ void bias_gelu_rows(const h16 *x, int ldx, const h16 *bias, int n, h16 *y, int ldy, u8 *q, int ldq,
+                               float *scale) {
+    extern __shared__ float buf[];
+    __shared__ float red[32];
+    const long row = blockIdx.x;
+    x += row * ldx;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = gelu_erf(h2f(x[i]) + (bias ? h2f(bias[i]) : 0.0f));
+        buf[i] = v;
+        if (y) y[row * ldy + i] = f2h(v);
+    }
+    if (QMODE != 0) { __syncthreads(); quantize_row<QMODE>(buf, n, q + row * ldq, scale + row, red); }
+}
+#define BG_ARGS const h16 *x, int ldx, const h16 *bias, int n, h16 *y, int ldy, u8 *q, int ldq, float *scale
+#define BG_PASS x, ldx, bias, n, y, ldy, q, ldq, scale
+extern "C" __global__ void lb_bias_gelu_f16(BG_ARGS) { bias_gelu_rows<0>(BG_PASS); }
+extern "C" __global__ void lb_bias_gelu_q8(BG_ARGS) { bias_gelu_rows<1>(BG_PASS); }
+extern "C" __global__ void lb_bias_gelu_fp8(BG_ARGS) { bias_gelu_rows<2>(BG_PASS); }
+
+/// y = a + b, fp16, `count` elements; 8 at a time (16-byte loads) when all three are 16-byte
+/// aligned, the tail one by one. Grid-stride loop.
+extern "C" __global__ void lb_add_f16(const h16 *a, const h16 *b, h16 *y, long count) {
+    const long tid = (long)blockIdx.x * blockDim.x + threadIdx.x, stride = (long)gridDim.x * blockDim.x;
+    const bool vec = (((unsigned long)a | (unsigned long)b | (unsigned long)y) & 15) == 0;
+    long done = 0;
+    if (vec) {
+        const long n8 = count / 8;
+        for (long i = tid; i < n8; i += stride) {
+            uint4 va = ((const uint4 *)a)[i], vb = ((const uint4 *)b)[i], vy;
+            u32 *pa = (u32 *)&va, *pb = (u32 *)&vb, *py = (u32 *)&vy;
+            for (int j = 0; j < 4; j++) {
+                float a0 = h2f((h16)(pa[j] & 0xFFFF)), a1 = h2f((h16)(pa[j] >> 16));
+                float b0 = h2f((h16)(pb[j] & 0xFFFF)), b1 = h2f((h16)(pb[j] >> 16));
+                py[j] = pack_h2(a0 + b0, a1 + b1);
+            }
+            ((uint4 *)y)[i] = vy;
+        }
+        done = n8 * 8;
+    }
+    for (long i = done + tid; i < count; i += stride) y[i] = f2h(h2f(a[i]) + h2f(b[i]));
+}
+"""#
+}

@@ -1,0 +1,108 @@
+/// Row kernels: one block per row (token), the row staged in shared memory (n·4 bytes).
+extension CUDAKernels {
+    static func rowThreads(_ n: Int) -> Int { n >= 2048 ? 512 : (n >= 512 ? 256 : 128) }
+
+    private func checkRow(_ n: Int) throws(CUDAError) {
+        guard n > 0, n * 4 <= 48 * 1024 else { throw .invalidArgument("row length \(n): must be 1…12288") }
+    }
+
+    private func quantName(_ base: String, _ q: ActivationQuantization?) -> String {
+        switch q {
+        case nil: return base + "_f16"
+        case .int8?: return base + "_q8"
+        case .fp8e4m3?: return base + "_fp8"
+        }
+    }
+
+    private func checkQuant(_ q: ActivationQuantization?, rows: Int, n: Int) throws(CUDAError) {
+        guard let q else { return }
+        guard q.codes.rows == rows, q.codes.cols == n else {
+            throw .invalidArgument("quantized output is \(q.codes.rows)×\(q.codes.cols), expected \(rows)×\(n)")
+        }
+        try q.codes.validate("quantized output", elementBytes: 1)
+        guard q.scales.byteCount >= rows * 4 else { throw .invalidArgument("scales: need \(rows) floats") }
+        if case .fp8e4m3 = q, context.device.major * 10 + context.device.minor < 89 {
+            throw .invalidArgument("FP8 e4m3 needs compute capability 8.9 or newer")
+        }
+    }
+
+    /// y = LN(x + residual)·γ + β per row, optionally quantized per token.
+    /// x, residual: [rows, n] fp16; gamma, beta: [n] fp16; y: [rows, n] fp16 (optional);
+    /// quant: codes [rows, n] + scales [rows] (optional). At least one output.
+    public func layerNorm(_ x: DeviceMatrix, residual: DeviceMatrix? = nil, gamma: DeviceBuffer, beta: DeviceBuffer,
+                          eps: Float, y: DeviceMatrix?, quant: ActivationQuantization? = nil) throws(CUDAError) {
+        let rows = x.rows, n = x.cols
+        try checkRow(n)
+        try x.validate("x", elementBytes: 2)
+        if let r = residual {
+            guard r.rows == rows, r.cols == n else { throw .invalidArgument("residual \(r.rows)×\(r.cols) vs x \(rows)×\(n)") }
+            try r.validate("residual", elementBytes: 2)
+        }
+        if let y {
+            guard y.rows == rows, y.cols == n else { throw .invalidArgument("y \(y.rows)×\(y.cols) vs x \(rows)×\(n)") }
+            try y.validate("y", elementBytes: 2)
+        }
+        guard y != nil || quant != nil else { throw .invalidArgument("layerNorm: no output") }
+        guard gamma.byteCount >= 2 * n, beta.byteCount >= 2 * n else { throw .invalidArgument("gamma/beta: need \(n) fp16") }
+        try checkQuant(quant, rows: rows, n: n)
+        let f = try function(quantName("lb_layernorm", quant), in: KernelSources.norm())
+        try f.launch(grid: (rows, 1, 1), block: (Self.rowThreads(n), 1, 1), sharedBytes: n * 4, [
+            x.argument, .int(x.ld), residual?.argument ?? .pointer(0), .int(residual?.ld ?? 0),
+            .buffer(gamma), .buffer(beta), .float32(eps), .int(n),
+            y?.argument ?? .pointer(0), .int(y?.ld ?? 0),
+            quant?.codes.argument ?? .pointer(0), .int(quant?.codes.ld ?? 0), .buffer(quant?.scales),
+        ])
+    }
+
+    /// BERT embeddings then layernorm: row t = word[ids[t]] + position[t % seq] + type[types[t]].
+    /// ids, types: [rows] i32 (types optional: type row 0); tables fp16 [*, n]; gamma, beta: [n].
+    /// Ids are not range-checked on the device: the caller validates them.
+    public func embeddingLayerNorm(ids: DeviceBuffer, types: DeviceBuffer?, rows: Int, seq: Int,
+                                   word: DeviceBuffer, position: DeviceBuffer, type: DeviceBuffer,
+                                   gamma: DeviceBuffer, beta: DeviceBuffer, n: Int, eps: Float,
+                                   y: DeviceMatrix?, quant: ActivationQuantization? = nil) throws(CUDAError) {
+        try checkRow(n)
+        guard seq > 0, ids.byteCount >= rows * 4, (types?.byteCount ?? rows * 4) >= rows * 4 else {
+            throw .invalidArgument("embeddings: ids/types need \(rows) i32, seq > 0")
+        }
+        guard position.byteCount >= min(seq, rows) * n * 2 else { throw .invalidArgument("position table shorter than seq") }
+        if case .fp8e4m3? = quant { throw .invalidArgument("embeddingLayerNorm: FP8 output not provided") }
+        try checkQuant(quant, rows: rows, n: n)
+        if let y { try y.validate("y", elementBytes: 2) }
+        let f = try function(quantName("lb_embed_layernorm", quant), in: KernelSources.norm())
+        try f.launch(grid: (rows, 1, 1), block: (Self.rowThreads(n), 1, 1), sharedBytes: n * 4, [
+            .buffer(ids), .buffer(types), .int(seq), .buffer(word), .buffer(position), .buffer(type),
+            .buffer(gamma), .buffer(beta), .float32(eps), .int(n),
+            y?.argument ?? .pointer(0), .int(y?.ld ?? 0),
+            quant?.codes.argument ?? .pointer(0), .int(quant?.codes.ld ?? 0), .buffer(quant?.scales),
+        ])
+    }
+
+    /// v = GELU_erf(x + bias) per row (bias optional); y = fp16(v) (optional), then optional quantization.
+    /// x: [rows, n] fp16; bias: [n] fp16.
+    public func biasGelu(_ x: DeviceMatrix, bias: DeviceBuffer?, y: DeviceMatrix?,
+                         quant: ActivationQuantization? = nil) throws(CUDAError) {
+        let rows = x.rows, n = x.cols
+        try checkRow(n)
+        try x.validate("x", elementBytes: 2)
+        if let y { try y.validate("y", elementBytes: 2) }
+        guard y != nil || quant != nil else { throw .invalidArgument("biasGelu: no output") }
+        try checkQuant(quant, rows: rows, n: n)
+        let f = try function(quantName("lb_bias_gelu", quant), in: KernelSources.norm())
+        try f.launch(grid: (rows, 1, 1), block: (Self.rowThreads(n), 1, 1), sharedBytes: n * 4, [
+            x.argument, .int(x.ld), .buffer(bias), .int(n), y?.argument ?? .pointer(0), .int(y?.ld ?? 0),
+            quant?.codes.argument ?? .pointer(0), .int(quant?.codes.ld ?? 0), .buffer(quant?.scales),
+        ])
+    }
+
+    /// y = a + b, `count` fp16 elements (any of them may alias).
+    public func add(_ a: DeviceBuffer, _ b: DeviceBuffer, into y: DeviceBuffer, count: Int) throws(CUDAError) {
+        guard count >= 0, a.byteCount >= 2 * count, b.byteCount >= 2 * count, y.byteCount >= 2 * count else {
+            throw .invalidArgument("add: buffers shorter than \(count) fp16")
+        }
+        if count == 0 { return }
+        let f = try function("lb_add_f16", in: KernelSources.norm())
+        let blocks = min((count / 8 + 255) / 256 + 1, context.device.multiprocessors * 8)
+        try f.launch(grid: (blocks, 1, 1), block: (256, 1, 1), [.buffer(a), .buffer(b), .buffer(y), .int64(Int64(count))])
+    }
+}

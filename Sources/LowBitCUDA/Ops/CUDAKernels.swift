@@ -1,0 +1,91 @@
+/// LowBit's kernels on one context: modules are compiled (or read from the kernel cache) and
+/// loaded on first use. Every operation queues work on the context's stream and returns at
+/// once; `context.synchronize()` or a download waits for it.
+///
+/// Element types on the device: fp16/bf16 as 16-bit bit patterns, INT8 as signed bytes, FP8
+/// e4m3 as bytes, scales as f32. Matrices are row-major with a row stride (`ld`, in elements).
+public final class CUDAKernels: @unchecked Sendable {
+    public let context: CUDAContext
+    private let lock = Lock()
+    private var modules: [String: CUDAModule] = [:]
+    private var functions: [String: CUDAFunction] = [:]
+    /// Forces one GEMM tile configuration (bench and tests); nil: `defaultConfig(kind:m:n:)`.
+    public var gemmConfigOverride: GemmConfig?
+
+    public init(context: CUDAContext) { self.context = context }
+
+    /// The shared context's kernels (throws `notAvailable` without CUDA).
+    public static func shared() throws(CUDAError) -> CUDAKernels { try sharedKernels.get() }
+    private static let sharedKernels: Result<CUDAKernels, CUDAError> = Result { () throws(CUDAError) -> CUDAKernels in
+        CUDAKernels(context: try CUDAContext.shared())
+    }
+
+    /// Kernel `name` from `unit`, compiled and loaded once; `sharedBytes` > 48 KiB is opted into.
+    public func function(_ name: String, in unit: KernelSources.Unit, sharedBytes: Int = 0) throws(CUDAError) -> CUDAFunction {
+        let key = unit.name + "/" + name
+        if let f = lock.withLock({ functions[key] }) { return f }
+        let module: CUDAModule
+        if let m = lock.withLock({ modules[unit.name] }) {
+            module = m
+        } else {
+            let cubin = try context.compiler.cubin(source: unit.source, name: unit.name, options: unit.options)
+            module = try CUDAModule(context: context, cubin: cubin)
+            lock.withLock { modules[unit.name] = module }
+        }
+        let f = try module.function(name)
+        if sharedBytes > 48 * 1024 {
+            guard sharedBytes <= context.device.sharedMemoryPerBlockOptin else {
+                throw .invalidArgument("\(name) needs \(sharedBytes) bytes of shared memory; the device allows \(context.device.sharedMemoryPerBlockOptin)")
+            }
+            try f.setMaxDynamicSharedMemory(sharedBytes)
+        }
+        lock.withLock { functions[key] = f }
+        return f
+    }
+}
+
+/// A device matrix view: `rows` × `cols` elements with row stride `ld` elements, starting
+/// `offsetBytes` into `buffer`. Element size is the kernel's business.
+public struct DeviceMatrix: @unchecked Sendable {
+    public var buffer: DeviceBuffer
+    public var offsetBytes: Int
+    public var rows: Int, cols: Int, ld: Int
+
+    public init(_ buffer: DeviceBuffer, rows: Int, cols: Int, ld: Int? = nil, offsetBytes: Int = 0) {
+        self.buffer = buffer
+        self.rows = rows
+        self.cols = cols
+        self.ld = ld ?? cols
+        self.offsetBytes = offsetBytes
+    }
+
+    public var address: UInt64 { buffer.address + UInt64(offsetBytes) }
+    public var argument: KernelArgument { .pointer(address) }
+
+    /// Checks that the view lies inside its buffer for `elementBytes`-byte elements.
+    func validate(_ what: String, elementBytes: Int) throws(CUDAError) {
+        guard rows >= 0, cols >= 0, ld >= cols else { throw .invalidArgument("\(what): \(rows)×\(cols) with ld \(ld)") }
+        let need = rows == 0 ? 0 : offsetBytes + ((rows - 1) * ld + cols) * elementBytes
+        guard need <= buffer.byteCount else {
+            throw .invalidArgument("\(what): \(rows)×\(cols) (ld \(ld)) needs \(need) bytes, buffer has \(buffer.byteCount)")
+        }
+    }
+
+    /// Whether the first element is `bytes`-aligned.
+    func aligned(_ bytes: Int) -> Bool { address % UInt64(bytes) == 0 }
+}
+
+/// Activation quantization written by the row kernels: codes [rows, n] and per-row f32 scales.
+public enum ActivationQuantization: Sendable {
+    /// INT8 symmetric: q = rn(v·127/absmax) clamped to ±127, scale = absmax/127.
+    case int8(codes: DeviceMatrix, scales: DeviceBuffer)
+    /// FP8 e4m3: q = e4m3(v·448/absmax) (round to nearest even, saturating), scale = absmax/448.
+    case fp8e4m3(codes: DeviceMatrix, scales: DeviceBuffer)
+
+    var codes: DeviceMatrix {
+        switch self { case .int8(let c, _), .fp8e4m3(let c, _): return c }
+    }
+    var scales: DeviceBuffer {
+        switch self { case .int8(_, let s), .fp8e4m3(_, let s): return s }
+    }
+}

@@ -1,0 +1,68 @@
+import LowBitCore
+import Testing
+@testable import LowBitCUDA
+
+/// NVRTC compiles every kernel variant (needs only libnvrtc, no GPU: set LOWBIT_NVRTC to a
+/// libnvrtc.so, e.g. from the `nvidia-cuda-nvrtc` wheel). Skipped, with the reason, without it.
+@Suite struct NVRTCCompileTests {
+    @Test(.enabled(if: CUDALibraries.nvrtcAvailable, "NVRTC not found (set LOWBIT_NVRTC to a libnvrtc.so)"),
+          arguments: KernelSources.all())
+    func compiles(unit: KernelSources.Unit) throws {
+        let compiler = KernelCompiler(arch: "sm_90", cacheDirectory: nil)
+        let cubin = try compiler.compile(source: unit.source, name: unit.name,
+                                         options: ["--gpu-architecture=sm_90", "--std=c++17"] + unit.options)
+        #expect(cubin.count > 1000)
+        #expect(cubin.prefix(4) == [0x7F, 0x45, 0x4C, 0x46])   // ELF
+    }
+
+    @Test(.enabled(if: CUDALibraries.nvrtcAvailable, "NVRTC not found (set LOWBIT_NVRTC to a libnvrtc.so)"))
+    func compileErrorCarriesTheLog() {
+        let compiler = KernelCompiler(arch: "sm_90", cacheDirectory: nil)
+        #expect {
+            _ = try compiler.compile(source: "extern \"C\" __global__ void k() { undefined_thing(); }", name: "bad",
+                                     options: ["--gpu-architecture=sm_90"])
+        } throws: { error in
+            guard case .nvrtc(let call, _, _, let log) = error as? CUDAError else { return false }
+            return call.hasPrefix("nvrtcCompileProgram(bad") && log.contains("undefined_thing")
+        }
+    }
+}
+
+/// The CPU references the GPU self-test compares with.
+@Suite struct ReferenceTests {
+    @Test func e4m3Decoding() {
+        #expect(CUDAReference.e4m3(0x7E) == 448)
+        #expect(CUDAReference.e4m3(0xFE) == -448)
+        #expect(CUDAReference.e4m3(0x38) == 1)
+        #expect(CUDAReference.e4m3(0x08) == 0x1p-6)
+        #expect(CUDAReference.e4m3(0x01) == 0x1p-9)
+        #expect(CUDAReference.e4m3(0x7F).isNaN)
+    }
+
+    @Test func packInt4FollowsPackedInt4Layout() {
+        // codes [−8, 7, 0] in one row: bytes (−8+8) | (7+8)<<4 = 0xF0, then 8 | padding 8<<4 = 0x88.
+        #expect(CUDAReference.packInt4([-8, 7, 0], rows: 1, cols: 3) == [0xF0, 0x88])
+    }
+
+    @Test func attentionWithOneKeyReturnsItsValue() {
+        let o = CUDAReference.attention(q: [1, 2, 0, 1], k: [3, 4, 5, 6], v: [7, 8, 9, 10], seq: 2, d: 2, len: 1, causal: false, scale: 1)
+        #expect(o == [7, 8, 7, 8])
+        let c = CUDAReference.attention(q: [1, 0, 0, 1], k: [0, 0, 0, 0], v: [1, 2, 3, 4], seq: 2, d: 2, len: 2, causal: true, scale: 1)
+        #expect(c == [1, 2, 2, 3])   // row 0 sees key 0; row 1 averages both (equal scores)
+    }
+
+    @Test func layerNormOfConstantRowIsBeta() {
+        let y = CUDAReference.layerNorm([3, 3, 3], rows: 1, n: 3, gamma: [2, 2, 2], beta: [0.5, -1, 0], eps: 1e-5)
+        #expect(y == [0.5, -1, 0])
+    }
+}
+
+/// On a machine with a GPU: the quick self-test must pass entirely.
+@Suite struct DeviceTests {
+    @Test(.enabled(if: CUDAContext.isAvailable, "no CUDA device: GPU kernel tests skipped"))
+    func quickSelfTestPasses() throws {
+        let test = CUDASelfTest(kernels: try CUDAKernels.shared())
+        let failed = test.runAll(quick: true).filter { !$0.passed }
+        #expect(failed.isEmpty, "\(failed.map(\.line).joined(separator: "\n"))")
+    }
+}
