@@ -23,7 +23,8 @@ let package = Package(
         .target(name: "LowBitEval", dependencies: ["LowBitCore", "LowBitModels", "LowBitTokenizers", "LowBitIO"]),
         .target(
             name: "LowBitAlgorithms",
-            dependencies: ["LowBitCore", "LowBitQuant", "LowBitModels", "LowBitIO", "LowBitTokenizers"]),
+            dependencies: ["LowBitCore", "LowBitQuant", "LowBitModels", "LowBitIO", "LowBitTokenizers"],
+            exclude: ["README.md"]),
         .target(name: "CLowBitCUDAShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "LowBitCUDA", dependencies: ["LowBitCore", "CLowBitCUDAShim"], exclude: ["README.md"]),
         .executableTarget(

@@ -37,6 +37,13 @@ SENTENCES = [
               "before adjourning for lunch."] * 18),
 ]
 
+# Twelve more sentences of real review text (every 16th line of the Pang-Lee set), ~20 in all.
+_PANG_LEE = os.path.join(ROOT, "../shared/data/labelled/sentiment-pang-lee.tsv")
+SENTENCES += [line.rstrip("\n").split("\t", 1)[1] for line in open(_PANG_LEE, encoding="utf-8").readlines()[1::16]][:12]
+
+# Further GPT-2 windows: the openings of wiki-valid and news-train (128 tokens each).
+GPT2_WINDOWS = {"gpt2_wiki.json": "../shared/data/text/wiki-valid.txt", "gpt2_news.json": "../shared/data/text/news-train.txt"}
+
 GPT2_TEXT = ("And it came to pass in the days when the judges ruled, that there was a famine in the land. "
              "And a certain man of Bethlehemjudah went to sojourn in the country of Moab, he, and his wife, "
              "and his two sons. And the name of the man was Elimelech, and the name of his wife Naomi.")
@@ -87,6 +94,12 @@ def gpt2():
     with torch.no_grad():
         logits = model(torch.tensor([ids])).logits[0].float().numpy()
     dump("gpt2.json", decoder_record(ids, logits, "gpt2-kjvwiki-6l", "transformers GPT2LMHeadModel"))
+    for name, path in GPT2_WINDOWS.items():
+        text = open(os.path.join(ROOT, path), encoding="utf-8").read()[:4000]
+        ids = tok(text)["input_ids"][:128]
+        with torch.no_grad():
+            logits = model(torch.tensor([ids])).logits[0].float().numpy()
+        dump(name, decoder_record(ids, logits, "gpt2-kjvwiki-6l", "transformers GPT2LMHeadModel, " + path.split("/")[-1]))
 
 
 def numpy_llama_gguf(ids):

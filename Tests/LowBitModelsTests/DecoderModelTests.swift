@@ -8,18 +8,22 @@ import Testing
 /// GPT-2 (gpt2-kjvwiki-6l) and Llama (SmolLM2-135M GGUF) against transformers
 /// (Fixtures/gpt2.json, Fixtures/smollm2.json).
 @Suite struct DecoderModelTests {
-    static let cases: [(String, String)] = [("gpt2", "gpt2.json"), ("smollm2", "smollm2.json")]
+    /// GPT-2: three windows (KJV, wiki, news); SmolLM2: one, from transformers loading the GGUF.
+    static let cases: [(String, String)] = [
+        ("gpt2", "gpt2.json"), ("gpt2", "gpt2_wiki.json"), ("gpt2", "gpt2_news.json"), ("smollm2", "smollm2.json"),
+    ]
 
     static func model(_ name: String) -> DecoderModel { name == "gpt2" ? Models.gpt2 : Models.smolLM }
 
     /// Top-20 logits of 4 rows and the log-probability of every next token match transformers
-    /// within 1e-3 of the logit scale; the top-1 token is the same on those rows.
+    /// within 1e-4 (GPT-2, F32 checkpoint) or 1e-3 (SmolLM2 via transformers' GGUF loader) of the
+    /// logit scale; the top-1 token is the same on those rows.
     @Test(arguments: cases) func logitsMatchTransformers(_ name: String, _ file: String) throws {
         let f = try DecoderFixture.load(file)
         let model = Self.model(name)
         let logits = try model.logits(tokens: f.ids, cache: nil)
         #expect(logits.shape == [f.ids.count, model.vocabularySize])
-        let tol = 1e-3 * f.maxAbsLogit
+        let tol = (name == "gpt2" ? 1e-4 : 1e-3) * f.maxAbsLogit
         var worst: Float = 0
         for top in f.top {
             let r = row(logits, top.row)

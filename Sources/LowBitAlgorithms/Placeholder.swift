@@ -1,1 +1,0 @@
-// Placeholder until the target has code; delete when adding the first file.
