@@ -45,12 +45,19 @@ public struct ChatTemplate: Sendable, Equatable {
     }
 
     /// The chat template of a model on disk: GGUF metadata `tokenizer.chat_template`, or
-    /// `chat_template` in a directory's `tokenizer_config.json`.
+    /// `chat_template` in a directory's `tokenizer_config.json` (or, without one, the metadata of
+    /// the directory's `tokenizer.gguf`, as a quantized model directory holds it).
     /// - Throws: `ModelFileError` (.notFound when the model has no template).
     public static func load(modelPath: String) throws(ModelFileError) -> ChatTemplate {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDir) else {
             throw ModelFileError(.notFound, path: modelPath, "no such file or directory")
+        }
+        let dir = (modelPath as NSString).standardizingPath
+        let ggufInDir = dir + "/tokenizer.gguf"
+        if isDir.boolValue, !FileManager.default.fileExists(atPath: dir + "/tokenizer_config.json"),
+           FileManager.default.fileExists(atPath: ggufInDir) {
+            return try load(modelPath: ggufInDir)
         }
         if !isDir.boolValue {
             let g = try GGUFFile(path: modelPath)
@@ -59,7 +66,7 @@ public struct ChatTemplate: Sendable, Equatable {
             }
             return try ChatTemplate(jinja: source, origin: modelPath)
         }
-        let path = (modelPath as NSString).standardizingPath + "/tokenizer_config.json"
+        let path = dir + "/tokenizer_config.json"
         guard FileManager.default.fileExists(atPath: path) else {
             throw ModelFileError(.notFound, path: path, "no tokenizer_config.json, so no chat template")
         }

@@ -4,7 +4,8 @@ import LowBitIO
 /// Opens the tokenizer of a model on disk.
 public enum TokenizerLoader {
     /// - Parameter modelPath: a Hugging Face model directory (its `tokenizer.json`, or a BERT
-    ///   `vocab.txt` when there is none) or a `.gguf` file (its tokenizer metadata).
+    ///   `vocab.txt` when there is none, or a metadata-only `tokenizer.gguf` as a quantized model
+    ///   directory holds it) or a `.gguf` file (its tokenizer metadata).
     /// - Returns: a `WordPieceTokenizer` or a `BytePairTokenizer`, by the model type the files name.
     /// - Throws: `ModelFileError` saying which file is missing, malformed or unsupported.
     public static func load(modelPath: String) throws(ModelFileError) -> any Tokenizer {
@@ -21,7 +22,9 @@ public enum TokenizerLoader {
         if FileManager.default.fileExists(atPath: json) { return try load(tokenizerJSON: json) }
         let vocab = dir + "/vocab.txt"
         if FileManager.default.fileExists(atPath: vocab) { return try WordPieceTokenizer(vocabFile: vocab) }
-        throw ModelFileError(.notFound, path: dir, "no tokenizer.json or vocab.txt in this directory")
+        let gguf = dir + "/tokenizer.gguf"
+        if FileManager.default.fileExists(atPath: gguf) { return try BytePairTokenizer(gguf: GGUFFile(path: gguf)) }
+        throw ModelFileError(.notFound, path: dir, "no tokenizer.json, vocab.txt or tokenizer.gguf in this directory")
     }
 
     /// A `tokenizer.json`, WordPiece or byte-level BPE by its `model.type`.

@@ -1,11 +1,13 @@
 import ArgumentParser
+import Foundation
 import LowBitIO
+import LowBitModels
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show a model's architecture, config and tensor table.",
-        discussion: "MODEL is a Hugging Face model directory (config.json + *.safetensors) or a .gguf file. Shapes are row-major (GGUF's ne order reversed).")
+        discussion: "MODEL is a Hugging Face model directory (config.json + *.safetensors), a .gguf file, or a quantized model directory (lowbit quantize; shows its recipe and per-site storage). Shapes are row-major (GGUF's ne order reversed).")
 
     @Argument(help: "Model directory or .gguf file.") var model: String
     @Flag(help: "Print JSON instead of text.") var json = false
@@ -25,6 +27,7 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
+        if QuantizedModelDirectory.isQuantized(model) { return try inspectQuantized() }
         let src = try ModelSource.open(model)
         let rows = src.tensors
         var meta: [String: String]? = nil

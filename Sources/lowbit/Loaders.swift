@@ -5,15 +5,24 @@ import LowBitTokenizers
 /// Turns a path given on the command line into a runnable model with its tokenizer. Every
 /// subcommand that runs a model goes through here.
 enum Loaders {
-    /// A sentence encoder (BERT family) as sentence-transformers runs it: mean pooling over the
+    /// A sentence encoder (BERT family; a Hugging Face or quantized model directory) as sentence-transformers runs it: mean pooling over the
     /// mask, L2-normalized, at most `maxLength` tokens (256 for all-MiniLM-L6-v2, whatever the
     /// truncation in its tokenizer.json).
     static func sentenceEmbedder(_ path: String, maxLength: Int = 256) throws -> SentenceEmbedder {
-        let source = try ModelSource.open(path)
-        guard case .bert = source.config else {
-            throw ModelError.unsupported("\(source.config.architecture) is not a sentence encoder (BERT family)", path: path)
+        let model: BertModel
+        if QuantizedModelDirectory.isQuantized(path) {
+            let loaded = try QuantizedModelDirectory.load(path)
+            guard let encoder = loaded.encoder else {
+                throw ModelError.unsupported("\(loaded.config.architecture) is not a sentence encoder (BERT family)", path: path)
+            }
+            model = encoder
+        } else {
+            let source = try ModelSource.open(path)
+            guard case .bert = source.config else {
+                throw ModelError.unsupported("\(source.config.architecture) is not a sentence encoder (BERT family)", path: path)
+            }
+            model = try BertModel.load(source)
         }
-        let model = try BertModel.load(source)
         guard var tokenizer = try TokenizerLoader.load(modelPath: path) as? WordPieceTokenizer else {
             throw ModelError.unsupported("a BERT model needs a WordPiece tokenizer", path: path)
         }
@@ -22,8 +31,16 @@ enum Loaders {
         return SentenceEmbedder(model: model, maxLength: maxLength, tokenize: { tok.encode($0) })
     }
 
-    /// A decoder (GPT-2, Llama) and its tokenizer.
+    /// A decoder (GPT-2, Llama) and its tokenizer: a Hugging Face directory, a .gguf file or a
+    /// quantized model directory (`lowbit quantize`).
     static func causalLM(_ path: String) throws -> (model: any CausalLM, tokenizer: any Tokenizer) {
+        if QuantizedModelDirectory.isQuantized(path) {
+            let loaded = try QuantizedModelDirectory.load(path)
+            guard let decoder = loaded.decoder else {
+                throw ModelError.unsupported("\(loaded.config.architecture) is an encoder, not a causal language model", path: path)
+            }
+            return (decoder, try TokenizerLoader.load(modelPath: path))
+        }
         let source = try ModelSource.open(path)
         let model = try loadCausalLM(source)
         return (model, try TokenizerLoader.load(modelPath: path))

@@ -18,7 +18,7 @@ import Testing
         expectModelFileError(.notFound, containing: "no such file") { _ = try WordPieceTokenizer(vocabFile: dir + "/vocab.txt") }
         expectModelFileError(.notFound, containing: "no such file") { _ = try BytePairTokenizer(tokenizerJSON: dir + "/t.json") }
         expectModelFileError(.notFound, containing: "no such file") { _ = try TokenizerLoader.load(modelPath: dir + "/model.gguf") }
-        expectModelFileError(.notFound, containing: "no tokenizer.json or vocab.txt") { _ = try TokenizerLoader.load(modelPath: dir) }
+        expectModelFileError(.notFound, containing: "no tokenizer.json, vocab.txt or tokenizer.gguf") { _ = try TokenizerLoader.load(modelPath: dir) }
     }
 
     @Test func malformedJSON() {

@@ -18,12 +18,7 @@ public final class BertModel: LayeredModel, @unchecked Sendable {
         guard case .bert(let c) = source.config else {
             throw .unsupported("architecture \(source.config.architecture) is not BERT", path: source.path)
         }
-        let act: Activation
-        switch c.hiddenAct {
-        case "gelu": act = .gelu
-        case "gelu_new", "gelu_pytorch_tanh": act = .geluTanh
-        default: throw .unsupported("BERT activation \(c.hiddenAct) is not supported (gelu, gelu_new)", path: source.path)
-        }
+        let blockConfig = try Self.blockConfig(c, path: source.path)
         let w = try WeightReader(source, prefixes: ["", "bert."], probe: "embeddings.word_embeddings.weight")
         let e = c.hiddenSize, eps = Float(c.layerNormEps)
         func layerNorm(_ p: String) throws(ModelError) -> Norm {
@@ -32,9 +27,6 @@ public final class BertModel: LayeredModel, @unchecked Sendable {
         func linear(_ p: String, _ out: Int, _ inp: Int) throws(ModelError) -> (Tensor, Tensor) {
             (try w.tensor(p + ".weight", [out, inp]), try w.tensor(p + ".bias", [out]))
         }
-        let shape = AttentionShape(heads: c.numHeads, kvHeads: c.numHeads, headDim: e / c.numHeads)
-        let blockConfig = BlockConfig(hiddenSize: e, attention: shape, intermediateSize: c.intermediateSize,
-                                      placement: .post, activation: act, causal: false)
         var blocks: [TransformerBlock] = []
         for l in 0..<c.numLayers {
             let p = "encoder.layer.\(l)."
@@ -55,6 +47,19 @@ public final class BertModel: LayeredModel, @unchecked Sendable {
             types: try w.tensor("embeddings.token_type_embeddings.weight", [c.typeVocabSize, e]),
             norm: try layerNorm("embeddings.LayerNorm"))
         return BertModel(config: c, stack: TransformerStack(embeddings: embeddings, blocks: blocks, finalNorm: nil, head: nil))
+    }
+
+    /// The block shape of a BERT config (post-LN, bidirectional). Shared by every loader.
+    static func blockConfig(_ c: BertConfig, path: String) throws(ModelError) -> BlockConfig {
+        let act: Activation
+        switch c.hiddenAct {
+        case "gelu": act = .gelu
+        case "gelu_new", "gelu_pytorch_tanh": act = .geluTanh
+        default: throw .unsupported("BERT activation \(c.hiddenAct) is not supported (gelu, gelu_new)", path: path)
+        }
+        let shape = AttentionShape(heads: c.numHeads, kvHeads: c.numHeads, headDim: c.hiddenSize / c.numHeads)
+        return BlockConfig(hiddenSize: c.hiddenSize, attention: shape, intermediateSize: c.intermediateSize,
+                           placement: .post, activation: act, causal: false)
     }
 
     /// Loads the HF BERT directory at `path`.

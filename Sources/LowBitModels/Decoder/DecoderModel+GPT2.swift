@@ -6,12 +6,7 @@ extension DecoderModel {
     /// Conv1D weights stored [in, out] (transposed here to [out, in]), F32/F16/BF16, head tied
     /// to `wte` unless the file has `lm_head.weight` and the config unties it.
     public static func loadGPT2(_ source: ModelSource, config c: GPT2Config) throws(ModelError) -> DecoderModel {
-        let act: Activation
-        switch c.activation {
-        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": act = .geluTanh
-        case "gelu": act = .gelu
-        default: throw .unsupported("GPT-2 activation \(c.activation) is not supported (gelu_new, gelu)", path: source.path)
-        }
+        let blockConfig = try Self.blockConfig(gpt2: c, path: source.path)
         let w = try WeightReader(source, prefixes: ["", "transformer."], probe: "wte.weight")
         let e = c.hiddenSize, inner = c.intermediateSize, eps = Float(c.layerNormEps)
         func layerNorm(_ p: String) throws(ModelError) -> Norm {
@@ -21,9 +16,6 @@ extension DecoderModel {
         func conv1D(_ p: String, _ inp: Int, _ out: Int) throws(ModelError) -> FloatLinear {
             FloatLinear(weight: WeightMath.transpose(try w.tensor(p + ".weight", [inp, out])), bias: try w.tensor(p + ".bias", [out]))
         }
-        let shape = AttentionShape(heads: c.numHeads, kvHeads: c.numHeads, headDim: e / c.numHeads)
-        let blockConfig = BlockConfig(hiddenSize: e, attention: shape, intermediateSize: inner, placement: .pre,
-                                      activation: act, causal: true)
         var blocks: [TransformerBlock] = []
         for l in 0..<c.numLayers {
             let p = "h.\(l)."
@@ -40,5 +32,18 @@ extension DecoderModel {
             blocks: blocks, finalNorm: try layerNorm("ln_f"), head: FloatLinear(weight: untied ?? wte))
         return DecoderModel(architecture: "gpt2", config: .gpt2(c), stack: stack, contextLength: c.maxPositions,
                             endOfTextToken: c.eosTokenID)
+    }
+
+    /// The block shape of a GPT-2 config (pre-LN, causal, learned positions). Shared by every loader.
+    static func blockConfig(gpt2 c: GPT2Config, path: String) throws(ModelError) -> BlockConfig {
+        let act: Activation
+        switch c.activation {
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": act = .geluTanh
+        case "gelu": act = .gelu
+        default: throw .unsupported("GPT-2 activation \(c.activation) is not supported (gelu_new, gelu)", path: path)
+        }
+        let shape = AttentionShape(heads: c.numHeads, kvHeads: c.numHeads, headDim: c.hiddenSize / c.numHeads)
+        return BlockConfig(hiddenSize: c.hiddenSize, attention: shape, intermediateSize: c.intermediateSize, placement: .pre,
+                           activation: act, causal: true)
     }
 }

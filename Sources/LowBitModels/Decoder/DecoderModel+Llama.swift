@@ -14,11 +14,7 @@ extension DecoderModel {
         let e = c.hiddenSize, d = c.headDim, h = c.numHeads, kv = c.numKVHeads, inner = c.intermediateSize
         let eps = Float(c.rmsNormEps)
         func rms(_ name: String) throws(ModelError) -> Norm { .rmsNorm(weight: try w.tensor(name, [e]), eps: eps) }
-        let shape = AttentionShape(heads: h, kvHeads: kv, headDim: d)
-        let contextLength = max(1, c.maxPositions)
-        let blockConfig = BlockConfig(hiddenSize: e, attention: shape, intermediateSize: inner, placement: .pre,
-                                      activation: .swiGLU, causal: true,
-                                      rope: RotaryEmbedding(headDim: d, theta: c.ropeTheta, positions: contextLength))
+        let (blockConfig, contextLength) = Self.blockConfig(llama: c)
         var blocks: [TransformerBlock] = []
         for l in 0..<c.numLayers {
             let n = names.block(l)
@@ -51,6 +47,19 @@ extension DecoderModel {
                                      finalNorm: try rms(names.finalNorm), head: FloatLinear(weight: head ?? embedding))
         return DecoderModel(architecture: "llama", config: .llama(c), stack: stack, contextLength: contextLength,
                             endOfTextToken: c.eosTokenID)
+    }
+}
+
+extension DecoderModel {
+    /// The block shape and context length of a Llama config (pre-RMSNorm, SwiGLU, RoPE, GQA).
+    /// Shared by every loader.
+    static func blockConfig(llama c: LlamaConfig) -> (BlockConfig, contextLength: Int) {
+        let contextLength = max(1, c.maxPositions)
+        let shape = AttentionShape(heads: c.numHeads, kvHeads: c.numKVHeads, headDim: c.headDim)
+        let config = BlockConfig(hiddenSize: c.hiddenSize, attention: shape, intermediateSize: c.intermediateSize,
+                                 placement: .pre, activation: .swiGLU, causal: true,
+                                 rope: RotaryEmbedding(headDim: c.headDim, theta: c.ropeTheta, positions: contextLength))
+        return (config, contextLength)
     }
 }
 
