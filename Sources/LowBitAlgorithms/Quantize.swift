@@ -10,7 +10,7 @@ import LowBitQuant
 ///
 /// - Parameters:
 ///   - calibration: token sequences (from a *-train text, see `CalibrationText`), needed by
-///     `lq`, activation-side `ocs` and static activations; optional otherwise (then the
+///     `lq`, activation-side `ocs`, static activations and `smoothing`; optional otherwise (then the
 ///     report has output SQNRs).
 ///   - progress: called with one line per site.
 /// - Throws: `RecipeError` (invalid recipe), `QuantizationError` (no calibration where
@@ -36,6 +36,9 @@ public func quantize(model: any LayeredModel, recipe: Recipe, calibration: [[Int
         if method.requiresCalibration {
             throw QuantizationError.calibrationRequired(reason: "method \(method.name)\(method.name == "ocs" ? " (activation-side split)" : "") needs calibration sequences")
         }
+        if recipe.smoothing != nil {
+            throw QuantizationError.calibrationRequired(reason: "smoothing (SmoothQuant) needs calibration sequences for the activation ranges")
+        }
         if staticInputs {
             throw QuantizationError.calibrationRequired(reason: "static per-tensor activations need calibration sequences to observe ranges")
         }
@@ -50,16 +53,26 @@ public func quantize(model: any LayeredModel, recipe: Recipe, calibration: [[Int
         let t0 = Date(), name = p.site.name
         let x = data?.inputs[name]
         if data != nil, x == nil { throw QuantizationError.noCalibrationData(site: name) }
-        let input = SiteInput(name: name, role: p.site.role, weight: p.float.weight, scheme: p.scheme, calibration: x)
-        let result = try method.quantizeWeight(input)
-        let act = try activationQuantizer(recipe: recipe, method: method, quantizeInput: p.quantizeInput, result: result, x: x, name: name)
+        // SmoothQuant: the method sees W·diag(s) and x·diag(1/s); the op gets 1/s as input scales.
+        var smooth: [Float]? = nil
+        if let sm = recipe.smoothing, Recipe.Smoothing.roles.contains(p.site.role), let x {
+            smooth = SmoothQuant.scales(x: x, weight: p.float.weight, alpha: sm.alpha)
+        }
+        let weight = smooth.map { SmoothQuant.scaledWeight(p.float.weight, by: $0) } ?? p.float.weight
+        let xs = smooth.flatMap { s in x.map { SmoothQuant.scaledInput($0, by: s) } } ?? x
+        let input = SiteInput(name: name, role: p.site.role, weight: weight, scheme: p.scheme, calibration: xs)
+        var result = try method.quantizeWeight(input)
+        let act = try activationQuantizer(recipe: recipe, method: method, quantizeInput: p.quantizeInput, result: result, x: xs, name: name)
+        if let smooth {
+            result.inputScales = SmoothQuant.inputScales(smoothing: smooth, channels: result.inputChannels, scales: result.inputScales)
+        }
         let op = try QuantizedLinear(weight: result.weight, bias: p.float.bias, input: act, inFeatures: p.float.inFeatures,
                                      inputChannels: result.inputChannels, inputScales: result.inputScales, name: name)
         let wSQNR = sqnr(reference: p.float.weight, approximation: result.effectiveWeight(inFeatures: p.float.inFeatures))
         let oSQNR = x.map { sqnr(reference: p.float.forward($0), approximation: op.forward($0)) }
         try model.replaceLinear(named: name, with: op)
         let r = SiteReport(name: name, role: p.site.role.rawValue, weightBits: p.scheme.bits.value, scheme: p.scheme.description,
-                           activation: describe(act), method: method.name, inFeatures: p.float.inFeatures,
+                           activation: describe(act) + (smooth != nil ? ", smoothed α=\(recipe.smoothing!.alpha)" : ""), method: method.name, inFeatures: p.float.inFeatures,
                            expandedIn: result.weight.inFeatures, outFeatures: p.float.outFeatures,
                            weightSQNR: finite(wSQNR), outputSQNR: oSQNR.flatMap(finite), seconds: Date().timeIntervalSince(t0))
         reports.append(r)
@@ -92,7 +105,9 @@ func activationQuantizer(recipe: Recipe, method: any QuantizationMethod, quantiz
     let a = recipe.activations
     switch a.mode {
     case .none: return .none
-    case .dynamicPerToken: return .dynamicPerToken(bits: try BitWidth(a.bits))
+    case .dynamicPerToken:
+        let bits = try BitWidth(a.bits)
+        return a.mapping == .asymmetric ? .dynamicPerTokenAsymmetric(bits: bits) : .dynamicPerToken(bits: bits)
     case .staticPerTensor:
         guard let x else { throw QuantizationError.noCalibrationData(site: name) }
         let bits = try BitWidth(a.bits)
@@ -117,6 +132,7 @@ func describe(_ a: ActivationQuantizer) -> String {
     switch a {
     case .none: "none"
     case let .dynamicPerToken(bits): "dynamic int\(bits.value) per-token"
+    case let .dynamicPerTokenAsymmetric(bits): "dynamic int\(bits.value) per-token asym"
     case let .staticPerTensor(bits, mapping, scale, zero): "static int\(bits.value) \(mapping.rawValue) s=\(scale) z=\(zero)"
     }
 }

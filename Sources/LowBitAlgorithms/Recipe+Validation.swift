@@ -56,6 +56,9 @@ extension Recipe {
                 throw .invalidField(field: "activations.percentile", value: "\(activations.percentile)", reason: "must be in 50…100")
             }
         }
+        if let sm = smoothing, !(0...1).contains(sm.alpha) {
+            throw .invalidField(field: "smoothing.alpha", value: "\(sm.alpha)", reason: "must be in 0…1")
+        }
         switch method.name {
         case .lq:
             guard activations.mode != .dynamicPerToken else {

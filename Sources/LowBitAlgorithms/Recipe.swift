@@ -44,17 +44,20 @@ public struct Recipe: Codable, Sendable, Equatable {
         public var mode: ActivationMode
         /// 8 or 4 for dynamic per-token; 2…8 for static.
         public var bits: Int
-        /// Static only: range observer and mapping.
+        /// Static only: the range observer.
         public var observer: ObserverKind
+        /// Static per-tensor: default asymmetric. Dynamic per-token: default symmetric (ZeroQuant's
+        /// s = max|x|/127 per token); asymmetric gives each token its own [min, max] range.
         public var mapping: Mapping
         /// Percentile observer: the upper percentile (e.g. 99.99).
         public var percentile: Double
+        /// `mapping` nil takes the mode's default (symmetric for dynamic per-token, else asymmetric).
         public init(mode: ActivationMode, bits: Int = 8, observer: ObserverKind = .minmax,
-                    mapping: Mapping = .asymmetric, percentile: Double = 99.99) {
+                    mapping: Mapping? = nil, percentile: Double = 99.99) {
             self.mode = mode
             self.bits = bits
             self.observer = observer
-            self.mapping = mapping
+            self.mapping = mapping ?? (mode == .dynamicPerToken ? .symmetric : .asymmetric)
             self.percentile = percentile
         }
         enum CodingKeys: String, CodingKey { case mode, bits, observer, mapping, percentile }
@@ -63,7 +66,7 @@ public struct Recipe: Codable, Sendable, Equatable {
             self.init(mode: try c.decode(ActivationMode.self, forKey: .mode),
                       bits: try c.decodeIfPresent(Int.self, forKey: .bits) ?? 8,
                       observer: try c.decodeIfPresent(ObserverKind.self, forKey: .observer) ?? .minmax,
-                      mapping: try c.decodeIfPresent(Mapping.self, forKey: .mapping) ?? .asymmetric,
+                      mapping: try c.decodeIfPresent(Mapping.self, forKey: .mapping),
                       percentile: try c.decodeIfPresent(Double.self, forKey: .percentile) ?? 99.99)
         }
     }
@@ -134,6 +137,30 @@ public struct Recipe: Codable, Sendable, Equatable {
         }
     }
 
+    /// SmoothQuant (Xiao et al. 2023): per input channel j of a site whose input is a norm
+    /// output (`qkv`, `mlp_in`), s_j = max|X_j|^α / max|W_j|^(1−α) from calibration inputs X and
+    /// the float weight W; the site then quantizes W·diag(s) and sees x·diag(1/s), which moves
+    /// the activation outliers into the weights. Needs calibration.
+    ///
+    /// Simulated mode applies 1/s as `QuantizedLinear.inputScales`. An integer engine folds it
+    /// into the norm in front: gamma/s and beta/s for a pre-norm block (GPT-2, Llama) where the
+    /// norm output only feeds the GEMM; for post-LN BERT, whose normed hidden state is also the
+    /// residual, the fused LayerNorm→quantize kernel applies gamma/s, beta/s to the quantized
+    /// GEMM input only (the float residual keeps gamma, beta).
+    public struct Smoothing: Codable, Sendable, Equatable {
+        /// Migration strength in [0, 1]: 0 leaves activations as they are, 1 moves all of
+        /// their range into the weights. The paper's default is 0.5.
+        public var alpha: Double
+        public init(alpha: Double = 0.5) { self.alpha = alpha }
+        enum CodingKeys: String, CodingKey { case alpha }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(alpha: try c.decodeIfPresent(Double.self, forKey: .alpha) ?? 0.5)
+        }
+        /// The roles smoothing applies to: the GEMMs whose input is a norm output.
+        public static let roles: Set<LinearRole> = [.qkv, .mlpIn]
+    }
+
     /// Changes for the sites that match `pattern` (a glob on site names: `*` any run of
     /// characters, `?` one) and/or `role`; a site must match every given selector. Later
     /// overrides win over earlier ones, field by field.
@@ -161,24 +188,28 @@ public struct Recipe: Codable, Sendable, Equatable {
     public var activations: Activations
     public var method: Method
     public var activationSites: ActivationSites
+    /// SmoothQuant migration before quantization, or nil (none).
+    public var smoothing: Smoothing?
     public var overrides: [Override]
     /// Quantize the LM head too (default false: it stays float).
     public var quantizeHead: Bool
 
     public init(name: String? = nil, weights: Weights, activations: Activations = Activations(mode: .none),
                 method: Method = Method(.rtn), activationSites: ActivationSites = ActivationSites(),
-                overrides: [Override] = [], quantizeHead: Bool = false) {
+                smoothing: Smoothing? = nil, overrides: [Override] = [], quantizeHead: Bool = false) {
         self.name = name
         self.weights = weights
         self.activations = activations
         self.method = method
         self.activationSites = activationSites
+        self.smoothing = smoothing
         self.overrides = overrides
         self.quantizeHead = quantizeHead
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, weights, activations, method, activationSites = "activation_sites", overrides, quantizeHead = "quantize_head"
+        case name, weights, activations, method, activationSites = "activation_sites", smoothing, overrides
+        case quantizeHead = "quantize_head"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -188,6 +219,7 @@ public struct Recipe: Codable, Sendable, Equatable {
                   activations: try c.decodeIfPresent(Activations.self, forKey: .activations) ?? Activations(mode: .none),
                   method: try c.decodeIfPresent(Method.self, forKey: .method) ?? Method(.rtn),
                   activationSites: try c.decodeIfPresent(ActivationSites.self, forKey: .activationSites) ?? ActivationSites(),
+                  smoothing: try c.decodeIfPresent(Smoothing.self, forKey: .smoothing),
                   overrides: try c.decodeIfPresent([Override].self, forKey: .overrides) ?? [],
                   quantizeHead: try c.decodeIfPresent(Bool.self, forKey: .quantizeHead) ?? false)
     }

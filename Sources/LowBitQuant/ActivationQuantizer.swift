@@ -7,6 +7,13 @@ public enum ActivationQuantizer: Sendable, Hashable, Codable {
     case none
     /// Symmetric, one scale per token computed at run time (`TokenQuantized`).
     case dynamicPerToken(bits: BitWidth)
+    /// Asymmetric, one scale and zero point per token computed at run time from the token's
+    /// [min, max] (ZeroQuant's token-wise quantization, asymmetric form): the `Mapping.asymmetric`
+    /// formula with one group per row. For one-sided inputs (GELU outputs ≥ −0.17, LayerNorm
+    /// outputs with a one-signed outlier channel) it has about twice the resolution of
+    /// `dynamicPerToken`. Integer engines run it as unsigned codes u = q + 2^(bits−1) times
+    /// signed weights (VNNI's u8·s8 form) and subtract z_u · Σ_k w_q[o, k] per token and output.
+    case dynamicPerTokenAsymmetric(bits: BitWidth)
     /// One scale and stored zero point for the whole tensor, fixed by calibration
     /// (see the observers); codes follow `Mapping`.
     case staticPerTensor(bits: BitWidth, mapping: Mapping, scale: Float, zeroPoint: Int8)
@@ -34,6 +41,16 @@ public enum ActivationQuantizer: Sendable, Hashable, Codable {
                                                   scales: scalesBase, codes: nil, dequantized: y.pointer,
                                                   tensor: name)
             }
+            return y
+        case let .dynamicPerTokenAsymmetric(bits):
+            let (tokens, features) = try TokenQuantized.matrixShape(x, name: name)
+            let y = Tensor(zeros: x.shape)
+            guard tokens > 0 else { return y }
+            let layout = try GroupLayout(rows: tokens, cols: features, granularity: .perChannel, tensor: name)
+            let ranges = try QuantKernels.groupRanges(x.pointer, layout: layout, tensor: name)
+            let params = try GroupParams(ranges: ranges, bits: bits, mapping: .asymmetric, tensor: name)
+            try QuantKernels.quantize(x.pointer, layout: layout, codeRange: Mapping.asymmetric.codeRange(bits), params: params,
+                                      codes: nil, dequantized: y.pointer, tensor: name)
             return y
         case let .staticPerTensor(bits, mapping, scale, zeroPoint):
             let (tokens, features) = try TokenQuantized.matrixShape(x, name: name)

@@ -74,6 +74,7 @@ extension InspectCommand {
         switch a {
         case .none: "none"
         case .dynamicPerToken(let bits): "dynamic per-token \(bits)"
+        case .dynamicPerTokenAsymmetric(let bits): "dynamic per-token asym \(bits)"
         case let .staticPerTensor(bits, mapping, scale, zero): "static \(bits) \(mapping.rawValue) s=\(scale) z=\(zero)"
         }
     }

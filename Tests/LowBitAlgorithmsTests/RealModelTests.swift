@@ -16,13 +16,19 @@ struct RealModelTests {
         return ab / (aa * bb).squareRoot()
     }
 
-    /// ZeroQuant W8A8 on MiniLM: mean cosine to the float embeddings over the 50 Lee documents.
+    static func meanCosine(_ a: [[Float]], _ b: [[Float]]) -> Double {
+        zip(a, b).map { cosine($0, $1) }.reduce(0, +) / Double(a.count)
+    }
+
+    /// W8A8 on MiniLM: mean cosine to the float embeddings over the 50 Lee documents; the issue's
+    /// target is ≥ 0.999.
     ///
-    /// The brief's target was ≥ 0.999; measured (per-channel INT8 weights): W8A16 0.99946,
-    /// W8A8 0.99744. Per-GEMM: INT8 per-token inputs on qkv alone give 0.99806, attn_out
-    /// 0.99945, mlp_in 0.99923, mlp_out 0.99913 (MiniLM's LayerNorm outlier features hurt
-    /// per-token scales at qkv). Per-group(64) weights do not help (0.99786). So this asserts
-    /// ≥ 0.997 for W8A8 and ≥ 0.9985 for W8A8 with the qkv input left in float (measured 0.99891).
+    /// `w8a8-smooth` (SmoothQuant α = 0.5 on qkv and mlp_in, asymmetric per-token INT8 inputs,
+    /// per-channel INT8 weights) reaches it: measured 0.99932 (README.md has the table).
+    ///
+    /// Pure ZeroQuant `w8a8` (symmetric per-token inputs) misses the target: measured 0.99744,
+    /// held here as a regression guard at ≥ 0.997. MiniLM's LayerNorm outputs carry outlier
+    /// channels that set the per-token scale (qkv input alone in INT8: 0.99806).
     @Test func w8a8MiniLMKeepsEmbeddings() throws {
         let (embedder, tokenizer) = try miniLM()
         let docs = try String(contentsOfFile: Paths.require(Paths.lee50), encoding: .utf8)
@@ -31,26 +37,27 @@ struct RealModelTests {
         let float = try embedder.embed(docs)
         let cal = try CalibrationText.sequences(path: Paths.text + "/wiki-train.txt", tokenizer: tokenizer, count: 8, length: 128)
         #expect(cal.count == 8 && cal.allSatisfy { $0.count == 128 })
+
+        // The recipe that meets the target.
+        #expect(throws: QuantizationError.self) { try quantize(model: embedder.model, recipe: Recipe.preset("w8a8-smooth"), calibration: nil) }
+        let smoothReport = try quantize(model: embedder.model, recipe: Recipe.preset("w8a8-smooth"), calibration: cal)
+        #expect(smoothReport.sites.filter { $0.activation.contains("smoothed") }.count == 12)
+        let smooth = Self.meanCosine(float, try embedder.embed(docs))
+        #expect(smooth >= 0.999, "w8a8-smooth mean cosine \(smooth)\n\(smoothReport.table())")
+
+        // Pure ZeroQuant W8A8: regression guard at its measured level.
+        let (fresh, _) = try miniLM()
         var lines: [String] = []
-        let report = try quantize(model: embedder.model, recipe: Recipe.preset("w8a8"), calibration: cal) { lines.append($0) }
+        let report = try quantize(model: fresh.model, recipe: Recipe.preset("w8a8"), calibration: cal) { lines.append($0) }
         #expect(report.sites.count == 24 && lines.count == 24)
-        #expect(embedder.model.linearSites().allSatisfy { $0.op is QuantizedLinear })
+        #expect(fresh.model.linearSites().allSatisfy { $0.op is QuantizedLinear })
         #expect(report.sites.allSatisfy { ($0.weightSQNR ?? 99) > 30 && ($0.outputSQNR ?? 0) > 25 }, "\(report.table())")
-        let quant = try embedder.embed(docs)
-        let mean = zip(float, quant).map { Self.cosine($0, $1) }.reduce(0, +) / Double(docs.count)
-        #expect(mean >= 0.997, "mean cosine \(mean)\n\(report.table())")
+        let mean = Self.meanCosine(float, try fresh.embed(docs))
+        #expect(mean >= 0.997, "w8a8 mean cosine \(mean)\n\(report.table())")
         // The report is JSON-encodable and the table names the worst site first.
         let json = try JSONEncoder().encode(report)
         #expect(try JSONDecoder().decode(QuantizationReport.self, from: json) == report)
         #expect(report.table().split(separator: "\n")[2].hasPrefix(report.worstFirst()[0].name))
-        // W8A8 with float qkv inputs (the INT4 study's q1 off).
-        let (fresh, _) = try miniLM()
-        var recipe = try Recipe.preset("w8a8")
-        recipe.activationSites.qkv = false
-        try quantize(model: fresh.model, recipe: recipe, calibration: nil)
-        let q2 = try fresh.embed(docs)
-        let mean2 = zip(float, q2).map { Self.cosine($0, $1) }.reduce(0, +) / Double(docs.count)
-        #expect(mean2 >= 0.9985, "mean cosine, qkv input float: \(mean2)")
     }
 
     /// W8A8 (ZeroQuant) on the GPT-2 reference model: perplexity within 2 % of float, scored on
