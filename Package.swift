@@ -26,7 +26,9 @@ let package = Package(
             dependencies: ["LowBitCore", "LowBitQuant", "LowBitModels", "LowBitIO", "LowBitTokenizers"],
             exclude: ["README.md"]),
         .target(name: "CLowBitCUDAShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
-        .target(name: "LowBitCUDA", dependencies: ["LowBitCore", "CLowBitCUDAShim"], exclude: ["README.md"]),
+        .target(
+            name: "LowBitCUDA", dependencies: ["LowBitCore", "CLowBitCUDAShim", "LowBitQuant", "LowBitIO", "LowBitModels"],
+            exclude: ["README.md"]),
         .executableTarget(
             name: "lowbit",
             dependencies: [

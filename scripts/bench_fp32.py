@@ -57,6 +57,9 @@ section = "<!-- fp32:begin -->\n" + "\n".join(lines) + "\n<!-- fp32:end -->"
 path = os.path.join(root, "docs", "benchmarks.md")
 os.makedirs(os.path.dirname(path), exist_ok=True)
 text = open(path).read() if os.path.exists(path) else "# Benchmarks\n\n## FP32 on the CPU\n\n<!-- fp32:begin -->\n<!-- fp32:end -->\n"
-text = re.sub(r"<!-- fp32:begin -->.*?<!-- fp32:end -->", lambda _: section, text, flags=re.S)
+if "<!-- fp32:begin -->" in text:
+    text = re.sub(r"<!-- fp32:begin -->.*?<!-- fp32:end -->", lambda _: section, text, flags=re.S)
+else:
+    text = text.rstrip() + "\n\n## FP32 on the CPU\n\n" + section + "\n"
 open(path, "w").write(text)
 print("\n".join(lines))

@@ -5,6 +5,11 @@
 //   lowbit-cuda-check compile [--arch sm_90]  compile every kernel variant with NVRTC into the kernel
 //                                          cache (no GPU needed)
 //   lowbit-cuda-check info                 device and library versions
+//   lowbit-cuda-check encoder-bench [--models bert-base,bert-large] [--batches 1,2,…] [--seqs 128,256]
+//                     [--recipes fp16,int8,fp8,w4a8] [--tune-floor int8] [--tune-cache FILE]
+//                                          BERT forward passes (random weights) as CUDA graphs, ms per batch
+//   lowbit-cuda-check encoder-pack MODEL_DIR|--random OUT_DIR   (CPU) weights pack (F16) + CPU reference embeddings
+//   lowbit-cuda-check encoder-agree PACK_DIR          GPU vs CPU embeddings, PASS/FAIL
 //
 // Exit status: 0 all passed; 1 a check failed; 2 CUDA not available (message on stderr).
 #if canImport(Glibc)
@@ -75,6 +80,8 @@ case "bench":
             case "gemm": try bench.gemm(kind: .int8)
             case "fp8": try bench.gemm(kind: .fp8e4m3)
             case "w4a8": try bench.gemm(kind: .w4a8)
+            case "large":
+                for kind in GemmKind.allCases { try bench.gemm(kind: kind, shapes: CUDABench.bertLargeShapes) }
             case "attention": try bench.attention()
             case "rows": try bench.rows()
             case "graphs": try bench.graphs()
@@ -82,7 +89,40 @@ case "bench":
             }
         }
     } catch { fail(error) }
+case "bench-f16":
+    do {
+        let bench = CUDABench(kernels: try CUDAKernels.shared())
+        bench.print = say
+        try bench.gemmF16()
+    } catch { fail(error) }
+case "encoder-bench":
+    func opt(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
+    func ints(_ name: String, _ d: [Int]) -> [Int] { opt(name).map { $0.split(separator: ",").compactMap { Int($0) } } ?? d }
+    let models = (opt("--models") ?? "bert-base,bert-large").split(separator: ",").compactMap { m -> EncoderConfig? in
+        m == "bert-base" ? .bertBase : (m == "bert-large" ? .bertLarge : nil)
+    }
+    let recipes = (opt("--recipes") ?? "fp16,int8,fp8,w4a8").split(separator: ",").compactMap { EncoderRecipe(String($0)) }
+    let floor = opt("--tune-floor").flatMap { EncoderRecipe($0) }
+    do {
+        let bench = CUDAEncoderBench(kernels: try CUDAKernels.shared())
+        bench.print = say
+        try bench.run(models: models, batches: ints("--batches", [1, 2, 4, 8, 16, 32, 64, 128]), seqs: ints("--seqs", [128, 256]),
+                      recipes: recipes, tuneFloor: floor, tuner: floor.map { _ in EncoderAutotuner(path: opt("--tune-cache")) })
+    } catch let e as CUDAError { fail(e) } catch { eprint("\(error)"); exit(1) }
+case "encoder-pack":
+    guard args.count >= 2 else { eprint("usage: lowbit-cuda-check encoder-pack MODEL_DIR|--random OUT_DIR"); exit(64) }
+    do {
+        let random = args[0] == "--random"
+        try CUDAEncoderAgreement.pack(modelDir: random ? nil : args[0], outDir: args[1], vocabRows: random ? 2048 : 8192, log: say)
+    } catch { eprint("\(error)"); exit(1) }
+case "encoder-agree":
+    guard args.count >= 1 else { eprint("usage: lowbit-cuda-check encoder-agree PACK_DIR"); exit(64) }
+    do {
+        let failed = try CUDAEncoderAgreement.agree(packDir: args[0], kernels: try CUDAKernels.shared(), log: say)
+        say(failed == 0 ? "encoder-agree: all passed" : "encoder-agree: \(failed) failed")
+        exit(failed == 0 ? 0 : 1)
+    } catch let e as CUDAError { fail(e) } catch { eprint("\(error)"); exit(1) }
 default:
-    eprint("usage: lowbit-cuda-check [selftest [--quick] | bench [parts] | compile [--arch sm_90] | info]")
+    eprint("usage: lowbit-cuda-check [selftest [--quick] | bench [parts] | bench-f16 | compile [--arch sm_90] | info | encoder-bench [options] | encoder-pack MODEL OUT | encoder-agree PACK]")
     exit(64)
 }

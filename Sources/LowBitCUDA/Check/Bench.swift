@@ -68,6 +68,49 @@ public final class CUDABench {
         return s
     }()
 
+    /// BERT-large linear shapes: same token counts × QKV (3072, 1024), attention out (1024, 1024),
+    /// FFN up (4096, 1024), FFN down (1024, 4096).
+    public static let bertLargeShapes: [(Int, Int, Int)] = {
+        var s: [(Int, Int, Int)] = []
+        for m in [128, 2048, 16384, 32768] { for (n, k) in [(3072, 1024), (1024, 1024), (4096, 1024), (1024, 4096)] { s.append((m, n, k)) } }
+        return s
+    }()
+
+    /// Dense FP16 tensor-core peak (flop/s): half the 8-bit rate (989 TFLOP/s on an H100 SXM).
+    public var peakF16: Double? { peak8bit.map { $0 / 2 } }
+
+    /// The FP16 GEMM (`gemmF16`, + bias) on BERT-base and BERT-large shapes, every tile configuration.
+    public func gemmF16(shapes: [(Int, Int, Int)] = CUDABench.bertShapes + CUDABench.bertLargeShapes) throws(CUDAError) {
+        print("## GEMM fp16 (C fp16 = A·Bᵀ + bias, f32 accumulation), \(context.device.name)")
+        if let p = peakF16 { print("peak (dense fp16 tensor core): \(format3(p / 1e12)) TFLOP/s") }
+        for (m, n, k) in shapes {
+            let setBytes = 2 * (m * k + n * k + m * n)
+            let sets = max(1, min(4, 2 * context.device.l2Bytes / setBytes + 1))
+            let aHost = rng.halves(m * k, -1, 1), bHost = rng.halves(n * k, -1, 1)
+            var bufs: [(DeviceBuffer, DeviceBuffer, DeviceBuffer)] = []
+            for _ in 0..<sets {
+                bufs.append((try context.upload(aHost), try context.upload(bHost), try context.allocate(UInt16.self, count: m * n)))
+            }
+            let bias = try context.upload([UInt16](repeating: 0x3C00, count: n))
+            var results: [(GemmConfig, Double)] = []
+            for cfg in GemmConfig.candidates {
+                var i = 0
+                let t = try time { () throws(CUDAError) in
+                    let (a, b, c) = bufs[i % sets]
+                    i += 1
+                    try kernels.gemmF16(a: DeviceMatrix(a, rows: m, cols: k), b: DeviceMatrix(b, rows: n, cols: k), bias: bias,
+                                        c: DeviceMatrix(c, rows: m, cols: n), config: cfg)
+                }
+                results.append((cfg, t))
+            }
+            let best = results.min { $0.1 < $1.1 }!
+            let ops = 2.0 * Double(m) * Double(n) * Double(k)
+            let pct = peakF16.map { " (\(format3(100 * ops / best.1 / $0))% of peak)" } ?? ""
+            let all = results.map { "\($0.0.name) \(format3(ops / $0.1 / 1e12))" }.joined(separator: ", ")
+            print("gemm fp16 M=\(m) N=\(n) K=\(k): \(format3(ops / best.1 / 1e12)) TFLOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(kernels.defaultF16Config(m: m, n: n).name)) | \(all)")
+        }
+    }
+
     /// Times every tile configuration of `kind` on each shape; prints the best with TOPS and % of peak.
     public func gemm(kind: GemmKind, shapes: [(Int, Int, Int)] = CUDABench.bertShapes) throws(CUDAError) {
         print("## GEMM \(kind) (C fp16 = acc·sa·sb + bias), \(context.device.name)")

@@ -56,7 +56,14 @@ extension KernelSources {
 #define TILE_A (BM * BK)
 #define TILE_B (BN * BK)
 
-#ifdef AB_FP8
+#if defined(AB_F16)
+// FP16 operands: m16n8k16 has the same byte layout of fragments as m16n8k32 with 8-bit
+// elements (a k16 step of halves is 32 bytes), so the tiles, swizzle and ldmatrix code are
+// shared; K, lda and ldb are passed in bytes.
+typedef float acc_t;
+#define MMA_ASM "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+#define ACC_C "+f"
+#elif defined(AB_FP8)
 typedef float acc_t;
 #define MMA_ASM "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
 #define ACC_C "+f"

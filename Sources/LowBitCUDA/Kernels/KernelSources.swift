@@ -33,6 +33,8 @@ public enum KernelSources {
     public static func all() -> [Unit] {
         var u = [norm()]
         for kind in GemmKind.allCases { for c in GemmConfig.candidates { u.append(gemm(c, kind: kind)) } }
+        for c in GemmConfig.candidates { u.append(gemmF16(c)) }
+        u.append(encoder())
         for d in [32, 64, 128] { for b in [false, true] { u.append(attention(headDim: d, bf16: b)) } }
         return u
     }

@@ -11,6 +11,17 @@ public final class CUDAKernels: @unchecked Sendable {
     private var functions: [String: CUDAFunction] = [:]
     /// Forces one GEMM tile configuration (bench and tests); nil: `defaultConfig(kind:m:n:)`.
     public var gemmConfigOverride: GemmConfig?
+    /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
+    private var ones: DeviceBuffer?
+
+    /// A device buffer of at least `count` f32 ones (the unit scales of `gemmF16`).
+    func unitScales(_ count: Int) throws(CUDAError) -> DeviceBuffer {
+        if let o = lock.withLock({ ones }), o.byteCount >= 4 * count { return o }
+        let n = max(count, 4096)
+        let buf = try context.upload([Float](repeating: 1, count: n))
+        lock.withLock { ones = buf }
+        return buf
+    }
 
     public init(context: CUDAContext) { self.context = context }
 

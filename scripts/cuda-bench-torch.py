@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Baselines for `lowbit-cuda-check encoder-bench`: HF transformers BertModel in FP16 (eager and
+SDPA attention) and torch.compile (default mode, SDPA model) on the same grid, random weights,
+random token ids, full-length sequences (attention_mask all ones), no pooler. Timed with CUDA
+events like LowBit's bench: median of 7 samples of >= 5 ms after warm-up.
+Runs on the device machine only. Prints one line per measurement:
+    torch model=bert-base batch=1 seq=128 impl=sdpa ms=1.234
+Usage: cuda-bench-torch.py [--models bert-base,bert-large] [--batches 1,2,...] [--seqs 128,256]
+                           [--impls eager,sdpa,compile]"""
+import argparse
+import time
+
+import torch
+import transformers
+from transformers import BertConfig, BertModel
+
+CONFIGS = {
+    "bert-base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
+    "bert-large": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096),
+}
+
+
+def bench(fn):
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    reps = 1
+    while True:
+        s.record()
+        for _ in range(reps):
+            fn()
+        e.record()
+        e.synchronize()
+        ms = s.elapsed_time(e)
+        if ms >= 5 or reps >= 4096:
+            break
+        reps = min(reps * max(2, int(5 / max(ms, 1e-3))), 4096)
+    samples = []
+    for _ in range(7):
+        s.record()
+        for _ in range(reps):
+            fn()
+        e.record()
+        e.synchronize()
+        samples.append(s.elapsed_time(e) / reps)
+    return sorted(samples)[3]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", default="bert-base,bert-large")
+    ap.add_argument("--batches", default="1,2,4,8,16,32,64,128")
+    ap.add_argument("--seqs", default="128,256")
+    ap.add_argument("--impls", default="eager,sdpa,compile")
+    a = ap.parse_args()
+    batches = [int(x) for x in a.batches.split(",")]
+    seqs = [int(x) for x in a.seqs.split(",")]
+    impls = a.impls.split(",")
+    print(f"## torch {torch.__version__}, transformers {transformers.__version__}, {torch.cuda.get_device_name()}", flush=True)
+    torch.manual_seed(0)
+    for impl in impls:          # compile last: its compile time is the least predictable
+        for name in a.models.split(","):
+            attn = "eager" if impl == "eager" else "sdpa"
+            cfg = BertConfig(**CONFIGS[name], attn_implementation=attn)
+            model = BertModel(cfg, add_pooling_layer=False).half().cuda().eval()
+            run = torch.compile(model) if impl == "compile" else model
+            t0 = time.time()
+            for seq in seqs:
+                for batch in batches:
+                    ids = torch.randint(1000, cfg.vocab_size, (batch, seq), device="cuda")
+                    mask = torch.ones_like(ids)
+                    with torch.inference_mode():
+                        ms = bench(lambda: run(input_ids=ids, attention_mask=mask).last_hidden_state)
+                    print(f"torch model={name} batch={batch} seq={seq} impl={impl} ms={ms:.3f}", flush=True)
+            print(f"# {name} {impl}: {time.time() - t0:.1f} s", flush=True)
+            del model, run
+            torch.cuda.empty_cache()
+
+
+if __name__ == "__main__":
+    main()
