@@ -120,3 +120,4 @@ uint64_t lb_fma_peak_probe(int isa, uint64_t iters);
 #endif
 #endif
 #include "lb_quant.h"
+#include "lb_igemm.h"
