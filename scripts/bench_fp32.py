@@ -16,7 +16,8 @@ bench = os.path.join(root, ".build/release/lowbit-bench")
 
 def run(cmd):
     out = subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    text = out.strip()
+    return json.loads(text[text.index("{"):])  # one JSON object (pretty-printed or not)
 
 def cpu_name():
     for line in open("/proc/cpuinfo"):

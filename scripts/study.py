@@ -138,7 +138,8 @@ def ptq_methods(tmp, caps):
                     if act == "A8":
                         r["activations"] = {"mode": "static_per_tensor", "bits": 8, "observer": "minmax"}
                     rows.append((f"{method.upper()} W{bits}{act}", recipe_file(tmp, r["name"], r)))
-        out += [f"### {model}", ""] + run_rows(model, rows, tmp, caps) + [""]
+        note = ", ".join(f"{t}: first {n} tokens" for t, n in caps.items() if n) or "full texts"
+        out += [f"### {model}" + ("" if model == "MiniLM-L6" else f" ({note})"), ""] + run_rows(model, rows, tmp, caps) + [""]
     return out
 
 
