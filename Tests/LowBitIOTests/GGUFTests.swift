@@ -50,9 +50,8 @@ import Testing
         for (name, want) in golden.tensors {
             let t = try g.dequantize(named: name)
             #expect(t.count == want.count, "\(name)")
-            var sha = SHA256()
-            t.withUnsafeBufferPointer { sha.update(UnsafeRawBufferPointer($0)) }
-            #expect(sha.finalize() == want.sha256, "\(name) (\(want.type)) differs from gguf-py")
+            let sha = t.withUnsafeBufferPointer { FileDigest.sha256(UnsafeRawBufferPointer($0)) }
+            #expect(sha == want.sha256, "\(name) (\(want.type)) differs from gguf-py")
         }
     }
 
