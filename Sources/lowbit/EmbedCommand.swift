@@ -14,12 +14,13 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "Model directory (BERT family, e.g. all-MiniLM-L6-v2).") var model: String
     @Option(help: "Text file, one text a line ('-' for standard input).") var input: String
     @Option(help: "Texts per forward pass.") var batchSize = 32
+    @Option(help: "How a quantized directory runs: simulated (FP32 GEMMs on dequantized weights) or integer (INT8 kernels where the scheme allows).") var engine: Engine = .simulated
     @Option(help: "Longest encoding in tokens, [CLS]/[SEP] included.") var maxLength = 256
 
     func run() throws {
         guard batchSize > 0, maxLength > 2 else { throw ValidationError("--batch-size must be > 0 and --max-length > 2") }
         let lines = try readLines(input)
-        let embedder = try Loaders.sentenceEmbedder(model, maxLength: maxLength)
+        let embedder = try Loaders.sentenceEmbedder(model, maxLength: maxLength, engine: engine)
         var index = 0
         for start in stride(from: 0, to: lines.count, by: batchSize) {
             let chunk = Array(lines[start..<min(start + batchSize, lines.count)])

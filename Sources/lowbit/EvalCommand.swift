@@ -37,6 +37,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Reference model (ppl: adds KL and top-1 agreement; embed-fidelity: required).") var reference: String?
     @Option(help: "Sentences, one a line (embed-fidelity).") var sentences: String?
     @Option(help: "Labelled-data directory (sts-lee50, wordsim, simlex, sentiment).") var data: String?
+    @Option(help: "How a quantized directory runs: simulated (FP32 GEMMs on dequantized weights) or integer (INT8 kernels where the scheme allows).") var engine: Engine = .simulated
     @Flag(help: "Print one JSON object instead of text, and no progress bar.") var json = false
 
     func validate() throws {
@@ -64,8 +65,8 @@ struct EvalCommand: ParsableCommand {
         switch task {
         case .ppl:
             let content = try TextFile.read(text!)
-            let scorer = try openTokenScorer(model)
-            let ref = try reference.map(openTokenScorer)
+            let scorer = try openTokenScorer(model, engine: engine)
+            let ref = try reference.map { try openTokenScorer($0) }
             var ids = PerplexityTask.tokens(of: content, tokenizer: try openTokenizer(model), endOfText: scorer.endOfTextToken)
             if let maxTokens, ids.count > maxTokens { ids = Array(ids[..<maxTokens]) }
             let context = ctx ?? PerplexityTask.defaultContext(model: scorer, reference: ref)
@@ -80,20 +81,20 @@ struct EvalCommand: ParsableCommand {
             }
         case .embedFidelity:
             let fidelity = try EmbeddingFidelityTask(sentencesFile: sentences!)
-            let r = try fidelity.run(model: try openTextEmbedder(model), reference: try openTextEmbedder(reference!), progress: progress)
+            let r = try fidelity.run(model: try openTextEmbedder(model, engine: engine), reference: try openTextEmbedder(reference!), progress: progress)
             try report(r) { [String(format: "cosine mean %.6f  min %.6f  (%d sentences, %.1f s)", r.cosineMean, r.cosineMin, r.sentences, r.seconds)] }
         case .stsLee50:
             let sts = try STSLee50Task(dataDirectory: try dataDirectory())
-            let r = try sts.run(model: try openTextEmbedder(model), progress: progress)
+            let r = try sts.run(model: try openTextEmbedder(model, engine: engine), progress: progress)
             try report(r) { [correlationLine(r)] }
         case .wordsim, .simlex:
             let dataset: WordSimilarityTask.Dataset = task == .wordsim ? .wordsim : .simlex
             let words = try WordSimilarityTask(dataset: dataset, dataDirectory: try dataDirectory())
-            let r = try words.run(model: try openTextEmbedder(model), progress: progress)
+            let r = try words.run(model: try openTextEmbedder(model, engine: engine), progress: progress)
             try report(r) { [correlationLine(r)] }
         case .sentiment:
             let sentiment = try SentimentTask(dataDirectory: try dataDirectory())
-            let r = try sentiment.run(model: try openTextEmbedder(model), progress: progress)
+            let r = try sentiment.run(model: try openTextEmbedder(model, engine: engine), progress: progress)
             try report(r) {
                 let folds = r.foldAccuracies.map { String(format: "%.3f", $0) }.joined(separator: " ")
                 return [String(format: "accuracy %.4f  ", r.accuracy) + "(folds \(folds); \(r.sentences) sentences, "

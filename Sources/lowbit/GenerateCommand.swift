@@ -21,6 +21,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Nucleus sampling mass (1: all).") var topP: Float = 1
     @Option(help: "Seed of the sampler.") var seed: UInt64 = 0
     @Flag(help: "Apply the model's chat template to the prompt.") var chat = false
+    @Option(help: "How a quantized directory runs: simulated (FP32 GEMMs on dequantized weights) or integer (INT8 kernels where the scheme allows).") var engine: Engine = .simulated
     @Flag(help: "Print a JSON summary (text, tokens, speed) instead of streaming.") var json = false
 
     struct Report: Encodable {
@@ -36,7 +37,7 @@ struct GenerateCommand: ParsableCommand {
         guard temperature >= 0, topK >= 0, topP > 0, topP <= 1 else {
             throw ValidationError("need --temperature >= 0, --top-k >= 0, 0 < --top-p <= 1")
         }
-        let (lm, tokenizer) = try Loaders.causalLM(model)
+        let (lm, tokenizer) = try Loaders.causalLM(model, engine: engine)
         let text = chat ? try ChatTemplate.load(modelPath: model).render([.init(role: "user", content: prompt)]) : prompt
         let options = SamplingOptions(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, seed: seed)
         let start = Date()

@@ -7,8 +7,8 @@ import LowBitTokenizers
 // `CausalLM` / `SentenceEmbedder` to LowBitEval's protocols.
 
 /// A decoder for perplexity and KL: a Hugging Face directory (GPT-2, Llama) or a .gguf file.
-func openTokenScorer(_ path: String) throws -> any TokenScorer {
-    let (model, tokenizer) = try Loaders.causalLM(path)
+func openTokenScorer(_ path: String, engine: Engine = .simulated) throws -> any TokenScorer {
+    let (model, tokenizer) = try Loaders.causalLM(path, engine: engine)
     guard let eot = model.endOfTextToken ?? tokenizer.specialTokens.eos.map(Int32.init) else {
         throw ModelError.unsupported("the model names no end-of-text token", path: path)
     }
@@ -16,8 +16,8 @@ func openTokenScorer(_ path: String) throws -> any TokenScorer {
 }
 
 /// A sentence encoder for the embedding tasks (all-MiniLM-L6-v2 and its quantized versions).
-func openTextEmbedder(_ path: String) throws -> any TextEmbedder {
-    SentenceEmbedderAdapter(try Loaders.sentenceEmbedder(path))
+func openTextEmbedder(_ path: String, engine: Engine = .simulated) throws -> any TextEmbedder {
+    SentenceEmbedderAdapter(try Loaders.sentenceEmbedder(path, engine: engine))
 }
 
 /// The tokenizer that turns the perplexity text into the decoder's token ids.

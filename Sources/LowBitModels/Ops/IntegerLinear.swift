@@ -53,3 +53,20 @@ public final class IntegerLinear: LinearOp, @unchecked Sendable {
         return y
     }
 }
+
+extension LayeredModel {
+    /// Runs every site the integer kernels support on them: each `QuantizedLinear` that
+    /// `IntegerLinear.make` accepts (8-bit symmetric per-channel weights, dynamic symmetric
+    /// per-token INT8 inputs, no OCS) is replaced by its `IntegerLinear`; other sites stay as
+    /// they are (simulated or float). Returns the names of the sites switched.
+    @discardableResult
+    public func useIntegerKernels() throws(ModelError) -> [String] {
+        var switched: [String] = []
+        for site in linearSites() {
+            guard let q = site.op as? QuantizedLinear, let op = IntegerLinear.make(from: q) else { continue }
+            try replaceLinear(named: site.name, with: op)
+            switched.append(site.name)
+        }
+        return switched
+    }
+}
