@@ -1,0 +1,106 @@
+import LowBitCore
+import LowBitQuant
+
+/// Fake quantization with frozen parameters, differentiated by the straight-through
+/// estimator (STE): forward x̂ = (clamp(rne(x/s) + z, lo, hi) − z)·s as `QuantReference`;
+/// backward dL/dx = dL/dx̂ inside the clip range (lo − z)·s ≤ x ≤ (hi − z)·s, 0 outside.
+///
+/// Scales and zero points are fixed when the quantizer is made (from the float weights, or
+/// from given ranges), so training moves weights across a fixed grid.
+public struct STEQuantizer: Sendable, Equatable {
+    /// Group grid for a weight [rows, cols]; nil: one group for any tensor (static activations).
+    public let layout: GroupLayout?
+    /// Per group.
+    public let scales: [Double]
+    /// Per group (0 when symmetric).
+    public let zeros: [Double]
+    public let lo: Double
+    public let hi: Double
+
+    /// A weight quantizer for w: [rows, cols] under `scheme`; `ranges`: one clipping range per
+    /// group, or nil for each group's min-max (as `QuantizedWeight.fakeQuantized`).
+    public init(weight w: [Double], rows: Int, cols: Int, scheme: QuantScheme, ranges: [QuantRange]? = nil,
+                name: String = "weight") throws(QuantError) {
+        let layout = try GroupLayout(rows: rows, cols: cols, granularity: scheme.granularity, tensor: name)
+        let ranges = if let ranges { ranges } else { try QuantReference.groupRanges(w.map { Float($0) }, layout: layout, tensor: name) }
+        guard ranges.count == layout.count else {
+            throw QuantError.countMismatch(tensor: name, what: "ranges", expected: layout.count, got: ranges.count)
+        }
+        let p = try GroupParams(ranges: ranges, bits: scheme.bits, mapping: scheme.mapping, tensor: name)
+        self.layout = layout
+        self.scales = p.scales.map(Double.init)
+        self.zeros = (0..<p.count).map { Double(p.zero($0)) }
+        self.lo = Double(scheme.codeRange.lowerBound)
+        self.hi = Double(scheme.codeRange.upperBound)
+    }
+
+    /// A static per-tensor activation quantizer (`ActivationQuantizer.staticPerTensor`).
+    public init(activationRange range: QuantRange, bits: BitWidth, mapping: Mapping,
+                name: String = "activation") throws(QuantError) {
+        let p = try GroupParams(ranges: [range], bits: bits, mapping: mapping, tensor: name)
+        let codes = mapping.codeRange(bits)
+        self.layout = nil
+        self.scales = [Double(p.scales[0])]
+        self.zeros = [Double(p.zero(0))]
+        self.lo = Double(codes.lowerBound)
+        self.hi = Double(codes.upperBound)
+    }
+
+    /// x: [rows, cols] → (x̂, mask) with mask[i] = x[i] inside its group's clip range.
+    public func apply(_ x: [Double], cols: Int) -> (values: [Double], mask: [Bool]) {
+        var y = [Double](repeating: 0, count: x.count), mask = [Bool](repeating: false, count: x.count)
+        if let layout { precondition(x.count == layout.rows * layout.cols && cols == layout.cols, "STEQuantizer: shape") }
+        for i in x.indices {
+            let g = layout?.group(row: i / cols, col: i % cols) ?? 0
+            let s = scales[g], z = zeros[g]
+            let t = s == 0 ? 0 : (x[i] / s).rounded(.toNearestOrEven)
+            let q = min(max(t + z, lo), hi)
+            y[i] = (q - z) * s
+            mask[i] = (lo - z) * s <= x[i] && x[i] <= (hi - z) * s
+        }
+        return (y, mask)
+    }
+}
+
+/// Which parts of each linear layer of a block are fake-quantized during training.
+public struct LinearFakeQuant: Sendable, Equatable {
+    /// On the weight [out, in] (fixed grid; see `STEQuantizer`), or nil.
+    public var weight: STEQuantizer?
+    /// On the input activations [T, in] (static per-tensor), or nil.
+    public var input: STEQuantizer?
+
+    public init(weight: STEQuantizer? = nil, input: STEQuantizer? = nil) {
+        self.weight = weight
+        self.input = input
+    }
+
+    public static let none = LinearFakeQuant()
+}
+
+/// Fake quantization of the four linear layers of a block (default: none, the float layer).
+public struct LayerFakeQuant: Sendable, Equatable {
+    public var qkv = LinearFakeQuant.none
+    public var attentionOutput = LinearFakeQuant.none
+    public var mlpIn = LinearFakeQuant.none
+    public var mlpOut = LinearFakeQuant.none
+
+    public init(qkv: LinearFakeQuant = .none, attentionOutput: LinearFakeQuant = .none,
+                mlpIn: LinearFakeQuant = .none, mlpOut: LinearFakeQuant = .none) {
+        self.qkv = qkv
+        self.attentionOutput = attentionOutput
+        self.mlpIn = mlpIn
+        self.mlpOut = mlpOut
+    }
+
+    public static let none = LayerFakeQuant()
+
+    /// Weight quantizers for all four linears of `p` under one scheme (min-max ranges).
+    public static func weights(of p: LayerParameters, scheme: QuantScheme) throws(QuantError) -> LayerFakeQuant {
+        func q(_ l: LinearParameters, _ name: String) throws(QuantError) -> LinearFakeQuant {
+            LinearFakeQuant(weight: try STEQuantizer(weight: l.weight, rows: l.outFeatures, cols: l.inFeatures,
+                                                        scheme: scheme, name: name))
+        }
+        return LayerFakeQuant(qkv: try q(p.qkv, "qkv"), attentionOutput: try q(p.attentionOutput, "attn_out"),
+                                 mlpIn: try q(p.mlpIn, "mlp_in"), mlpOut: try q(p.mlpOut, "mlp_out"))
+    }
+}
