@@ -14,6 +14,8 @@ import torch
 import transformers
 from transformers import BertConfig, BertModel
 
+from cuda_timing import median_ms
+
 CONFIGS = {
     "bert-base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
     "bert-large": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096),
@@ -21,30 +23,7 @@ CONFIGS = {
 
 
 def bench(fn):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    reps = 1
-    while True:
-        s.record()
-        for _ in range(reps):
-            fn()
-        e.record()
-        e.synchronize()
-        ms = s.elapsed_time(e)
-        if ms >= 5 or reps >= 4096:
-            break
-        reps = min(reps * max(2, int(5 / max(ms, 1e-3))), 4096)
-    samples = []
-    for _ in range(7):
-        s.record()
-        for _ in range(reps):
-            fn()
-        e.record()
-        e.synchronize()
-        samples.append(s.elapsed_time(e) / reps)
-    return sorted(samples)[3]
+    return median_ms(fn, max_reps=4096)
 
 
 def main():

@@ -4,32 +4,12 @@ bf16 matmul on the same BERT shapes, timed with CUDA events (median of 7 samples
 Runs on the device machine only (needs PyTorch with CUDA); prints one line per shape."""
 import torch
 
+from cuda_timing import median_ms
+
 
 def bench(fn):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    reps = 1
-    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    while True:
-        s.record()
-        for _ in range(reps):
-            fn()
-        e.record()
-        e.synchronize()
-        ms = s.elapsed_time(e)
-        if ms >= 5 or reps >= 65536:
-            break
-        reps = min(reps * max(2, int(5 / max(ms, 1e-3))), 65536)
-    samples = []
-    for _ in range(7):
-        s.record()
-        for _ in range(reps):
-            fn()
-        e.record()
-        e.synchronize()
-        samples.append(s.elapsed_time(e) / 1000 / reps)
-    return sorted(samples)[3]
+    """Median seconds per call."""
+    return median_ms(fn, max_reps=65536) / 1000
 
 
 print(f"## torch {torch.__version__} on {torch.cuda.get_device_name()}")
