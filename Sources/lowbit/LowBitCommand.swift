@@ -5,5 +5,6 @@ struct LowBitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lowbit",
         abstract: "Post-training quantization of transformer models, and fast quantized inference.",
-        subcommands: [InspectCommand.self, TokenizeCommand.self, EmbedCommand.self, GenerateCommand.self, EvalCommand.self, QuantizeCommand.self])
+        subcommands: [InspectCommand.self, TokenizeCommand.self, EmbedCommand.self, GenerateCommand.self, EvalCommand.self, QuantizeCommand.self,
+                      BenchCommand.self])
 }
