@@ -54,6 +54,8 @@ let package = Package(
         .testTarget(
             name: "LowBitAlgorithmsTests",
             dependencies: ["LowBitAlgorithms", "LowBitModels", "LowBitQuant", "LowBitEval", "LowBitTokenizers", "LowBitIO", "LowBitCore"]),
+        // Runs the built `lowbit` binary (found beside the test bundle); no module dependency.
+        .testTarget(name: "LowBitCLITests"),
     ],
     swiftLanguageModes: [.v6]
 )
