@@ -22,6 +22,9 @@ enum BenchWorkload {
     /// Lee-50 news documents beside the checkout, else `builtinText`.
     static func text(explicit: String?) throws -> (lines: [String], source: String) {
         if let explicit {
+            guard FileManager.default.isReadableFile(atPath: explicit) else {
+                throw BenchError("\(explicit): cannot read the file (missing or not readable)")
+            }
             let lines = try readLines(explicit).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             guard !lines.isEmpty else { throw BenchError("\(explicit): the text file has no non-empty line") }
             return (lines, explicit)

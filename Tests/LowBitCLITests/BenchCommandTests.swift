@@ -120,7 +120,7 @@ struct BenchCommandTests {
         (["--batch", "0"], Int32(64), "--batch must be at least 1"),
         (["--seq", "2"], 64, "--seq must be at least 3"),
         (["--repeats", "0"], 64, "--repeats must be at least 1"),
-        (["--warmup", "-1"], 64, "--warmup must be at least 0"),
+        (["--warmup=-1"], 64, "--warmup must be at least 0"),
         (["--threads", "0"], 64, "--threads must be at least 1"),
         (["--batch", "1", "--gen-tokens", "4"], 64, "not both"),
         (["--engine", "fast"], 64, "'fast' is invalid"),

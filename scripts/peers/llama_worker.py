@@ -63,7 +63,9 @@ def speed(a):
         once()
     runs = [once() for _ in range(a.repeats)]
     pp, tg = latency([r[0] for r in runs]), latency([r[1] for r in runs])
+    info = llama_cpp.llama_print_system_info()
     print(json.dumps({"framework": f"llama-cpp-python {llama_cpp.__version__}", "threads": a.threads,
+                      "system_info": info.decode() if isinstance(info, bytes) else str(info),
                       "prompt_tokens": len(ids), "gen_tokens": a.gen, "prefill": pp, "generation": tg,
                       "prefill_tokens_per_second": len(ids) * 1e3 / pp["median_ms"],
                       "generation_tokens_per_second": a.gen * 1e3 / tg["median_ms"]}))
@@ -88,7 +90,8 @@ def ppl(a):
 
 
 def tokenize(a):
-    llm = load(a.model, 1, 64)
+    from llama_cpp import Llama
+    llm = Llama(model_path=a.model, vocab_only=True, verbose=False)
     docs = documents(a.text)
     print(json.dumps({"eos": llm.token_eos(),
                       "documents": [llm.tokenize(d.encode("utf-8"), add_bos=False, special=True) for d in docs]}))

@@ -118,6 +118,9 @@ def markdown(res):
                   "per weight; weights MiB: the GGUF file or the directory's safetensors (LowBit keeps the embedding in FP32).",
                   ""]
         lines += smollm2_table(res["smollm2"], cfg["ppl_tokens"])
+        info = next((r["speed"].get("system_info") for r in res["smollm2"] if r["kind"] == "llama" and r.get("speed")), None)
+        if info:
+            lines += ["", f"llama.cpp system info: `{info.strip()}`"]
     return "\n".join(lines)
 
 
