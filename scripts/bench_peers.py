@@ -214,10 +214,20 @@ def main():
     results = {"machine": machine(), "versions": versions(), "config": {k: v for k, v in vars(cfg).items()}}
     command = "python3 scripts/bench_peers.py" + (f" --threads {cfg.threads}" if cfg.threads != 2 else "") + (" --quick" if q else "")
     results["command"] = command
+    # A part that cannot even start (a peer that will not load, a tokenizer failure) becomes one
+    # failed row: the other part's results are still written.
     if "minilm" not in cfg.skip:
-        results["minilm"] = minilm(cfg, work)
+        try:
+            results["minilm"] = minilm(cfg, work)
+        except Exception as e:  # noqa: BLE001
+            log("MiniLM part failed:", e)
+            results["minilm"] = [{"name": "MiniLM part", "error": f"{type(e).__name__}: {e}", "shapes": {}}]
     if "smollm2" not in cfg.skip:
-        results["smollm2"], results["tokenizer_note"] = smollm2(cfg, work)
+        try:
+            results["smollm2"], results["tokenizer_note"] = smollm2(cfg, work)
+        except Exception as e:  # noqa: BLE001
+            log("SmolLM2 part failed:", e)
+            results["smollm2"] = [{"name": "SmolLM2 part", "kind": "llama", "path": "", "error": f"{type(e).__name__}: {e}"}]
     json.dump(results, open(os.path.join(work, "peers.json"), "w"), indent=1)
     section = report.markdown(results)
     print(section)
