@@ -212,7 +212,8 @@ def main():
     os.makedirs(work, exist_ok=True)
     os.environ["OMP_NUM_THREADS"] = str(cfg.threads)
     results = {"machine": machine(), "versions": versions(), "config": {k: v for k, v in vars(cfg).items()}}
-    command = "python3 scripts/bench_peers.py" + (f" --threads {cfg.threads}" if cfg.threads != 2 else "") + (" --quick" if q else "")
+    command = "python3 scripts/bench_peers.py" + (f" --threads {cfg.threads}" if cfg.threads != 2 else "") + (" --quick" if q else "") + \
+        "".join(f" --skip {x}" for x in cfg.skip)
     results["command"] = command
     # A part that cannot even start (a peer that will not load, a tokenizer failure) becomes one
     # failed row: the other part's results are still written.
