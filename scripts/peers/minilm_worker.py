@@ -59,9 +59,13 @@ def export(model_dir, fp32_path, int8_path):
                           dynamic_shapes=shapes, dynamo=True)
         exporter = "torch.onnx.export (dynamo)"
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    source, pre = fp32_path, "none"
     from onnxruntime.quantization.shape_inference import quant_pre_process
-    prepped = int8_path + ".pre.onnx"
+    fp32_path, int8_path = os.path.abspath(fp32_path), os.path.abspath(int8_path)
+    source, pre = fp32_path, "none"
+    import shutil, tempfile
+    scratch = tempfile.mkdtemp(dir=os.path.dirname(int8_path))
+    os.chdir(scratch)  # quant_pre_process leaves temporary files in the working directory: removed below
+    prepped = os.path.join(scratch, "pre.onnx")
     for skip_symbolic in (False, True):  # symbolic shape inference fails on some exports
         try:
             quant_pre_process(fp32_path, prepped, skip_symbolic_shape=skip_symbolic)
@@ -70,8 +74,8 @@ def export(model_dir, fp32_path, int8_path):
         except Exception as e:  # noqa: BLE001 — try the next way, else quantize the raw export
             print(f"quant_pre_process(skip_symbolic_shape={skip_symbolic}) failed ({e})", file=sys.stderr)
     quantize_dynamic(source, int8_path, weight_type=QuantType.QInt8)
-    if os.path.exists(prepped):
-        os.remove(prepped)
+    os.chdir(os.path.dirname(int8_path))
+    shutil.rmtree(scratch, ignore_errors=True)
     import onnxruntime
     print(json.dumps({"exporter": exporter, "int8": f"quantize_dynamic(weight_type=QInt8) after {pre}",
                       "torch": torch.__version__, "onnxruntime": onnxruntime.__version__}))
