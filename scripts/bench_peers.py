@@ -212,6 +212,9 @@ def main():
     os.makedirs(work, exist_ok=True)
     os.environ["OMP_NUM_THREADS"] = str(cfg.threads)
     results = {"machine": machine(), "versions": versions(), "config": {k: v for k, v in vars(cfg).items()}}
+    if os.getloadavg()[0] > 0.25 * (os.cpu_count() or 1):
+        log(f"warning: load average {results['machine']['load']} before the run — other work on the machine skews every "
+            "number (llama.cpp's OpenMP threads most of all); publish only runs on a quiet machine")
     command = "python3 scripts/bench_peers.py" + (f" --threads {cfg.threads}" if cfg.threads != 2 else "") + (" --quick" if q else "") + \
         "".join(f" --skip {x}" for x in cfg.skip)
     results["command"] = command
@@ -229,6 +232,7 @@ def main():
         except Exception as e:  # noqa: BLE001
             log("SmolLM2 part failed:", e)
             results["smollm2"] = [{"name": "SmolLM2 part", "kind": "llama", "path": "", "error": f"{type(e).__name__}: {e}"}]
+    results["machine"]["load_end"] = machine()["load"]
     json.dump(results, open(os.path.join(work, "peers.json"), "w"), indent=1)
     section = report.markdown(results)
     print(section)

@@ -88,7 +88,7 @@ def smollm2_table(rows, ppl_tokens):
 def markdown(res):
     m, v, cfg = res["machine"], res["versions"], res["config"]
     lines = [f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores; flags {', '.join(m['flags'])}), load average "
-             f"{m['load']} at the end, commit {m['commit']}{' (uncommitted changes)' if m['dirty'] else ''}; "
+             f"(1, 5, 15 min) {m['load']} at the start and {m.get('load_end', '?')} at the end, commit {m['commit']}{' (uncommitted changes)' if m['dirty'] else ''}; "
              f"{cfg['threads']} threads for every engine (LowBit `--threads`, ONNX Runtime intra-op threads, "
              f"torch.set_num_threads, llama.cpp n_threads / n_threads_batch).",
              f"Command: `{res['command']}` (builds `lowbit`, installs missing peers with pip). Versions: "
