@@ -118,7 +118,7 @@ static void group_driver(const lb_group_level *L, size_t M, size_t N, size_t K, 
             const size_t rows = mc - i0 < mr ? mc - i0 : mr;
             const int8_t *a = A + (m0 + i0) * lda;
             size_t la = lda;
-            if (rows < mr) {
+            if (rows < mr && rows != 1 && rows != 2 && rows != 4) { // kernels exist for 1, 2, 4 and mr rows
                 memset(tail, 0, mr * K);
                 for (size_t i = 0; i < rows; ++i) memcpy(tail + i * K, a + i * lda, K);
                 a = tail;

@@ -4,7 +4,8 @@
 #include "internal.h"
 
 /// A group microkernel computes one tile of C, rows [0, mr) × columns [0, nr), over all G groups:
-///   a: `level.mr` rows of A (row stride lda; rows past mr are zeros), codes in −127…127;
+///   a: rows of A (row stride lda), codes in −127…127: exactly mr rows when mr is 1, 2 or 4,
+///      else `level.mr` rows, those past mr zeros;
 ///   rs: row sums of A per group [rows, G] (row stride G);
 ///   pb: the tile's first weight panel (lb_igemm_group.h layout), the next pstride bytes later;
 ///   cz, s: the first panel's [G][16] corrections and scales (the next panel's G·16 later);
@@ -24,8 +25,8 @@ typedef struct {
 extern const lb_group_level lb_group_vnni;
 #endif
 
-/// A float-activation group microkernel (lb_wgemm_group): like lb_group_ukr_fn with x: `level.mr`
-/// float rows (row stride ldx; rows past mr are zeros) and no row sums.
+/// A float-activation group microkernel (lb_wgemm_group): like lb_group_ukr_fn with x: float
+/// rows (row stride ldx; mr rows when mr is 1, 2 or 4, else `level.mr`, zeros past mr), no row sums.
 typedef void (*lb_wgroup_ukr_fn)(size_t G, size_t group, int bits, const float *x, size_t ldx, const uint8_t *pb,
                                  size_t pstride, const int32_t *cz, const float *s, const float *bias, float *c,
                                  size_t ldc, size_t mr, size_t nr);

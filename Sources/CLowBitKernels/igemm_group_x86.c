@@ -17,21 +17,21 @@
 static inline int32_t ld4(const int8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
 
 VNNI_TARGET static inline __attribute__((always_inline)) void
-group_body(const int NV, const int BITS, size_t G, size_t group, const int8_t *restrict a, size_t lda,
+group_body(const int NV, const int BITS, const int MRT, size_t G, size_t group, const int8_t *restrict a, size_t lda,
            const int32_t *rs, const uint8_t *restrict pb, size_t pstride, const int32_t *cz, const float *s,
            const float *a_scales, const float *bias, float *restrict c, size_t ldc, size_t mr, size_t nr) {
-    __m512 F[GMR][2];
+    __m512 F[GMR][2]; // rows [0, MRT) used
     const __m512i lo4 = _mm512_set1_epi8(0x0F);
     for (size_t g = 0; g < G; ++g) {
-        __m512i acc[GMR][2];
-        for (int i = 0; i < GMR; ++i)
+        __m512i acc[GMR][2]; // rows [0, MRT) used
+        for (int i = 0; i < MRT; ++i)
             for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_si512();
         const size_t k0 = g * group;
         if (BITS == 8) {
             for (size_t k = k0; k < k0 + group; k += 4) {
                 __m512i b[2];
                 for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_si512((const void *)(pb + v * pstride + k * 16));
-                for (int i = 0; i < GMR; ++i) {
+                for (int i = 0; i < MRT; ++i) {
                     const __m512i x = _mm512_set1_epi32(ld4(a + i * lda + k));
                     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], b[v], x);
                 }
@@ -44,7 +44,7 @@ group_body(const int NV, const int BITS, size_t G, size_t group, const int8_t *r
                     bl[v] = _mm512_and_si512(raw, lo4);
                     bh[v] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), lo4);
                 }
-                for (int i = 0; i < GMR; ++i) {
+                for (int i = 0; i < MRT; ++i) {
                     const __m512i xl = _mm512_set1_epi32(ld4(a + i * lda + k));
                     const __m512i xh = _mm512_set1_epi32(ld4(a + i * lda + k + 4));
                     for (int v = 0; v < NV; ++v) {
@@ -57,7 +57,7 @@ group_body(const int NV, const int BITS, size_t G, size_t group, const int8_t *r
         for (int v = 0; v < NV; ++v) {
             const __m512i vz = _mm512_loadu_si512((const void *)(cz + (v * G + g) * 16));
             const __m512 vs = _mm512_loadu_ps(s + (v * G + g) * 16);
-            for (int i = 0; i < GMR; ++i) {
+            for (int i = 0; i < MRT; ++i) {
                 const __m512i t = _mm512_sub_epi32(acc[i][v], _mm512_mullo_epi32(vz, _mm512_set1_epi32(rs[(size_t)i * G + g])));
                 const __m512 f = _mm512_cvtepi32_ps(t);
                 F[i][v] = g == 0 ? _mm512_mul_ps(f, vs) : _mm512_fmadd_ps(f, vs, F[i][v]);
@@ -81,15 +81,21 @@ VNNI_TARGET static void group_ukr(size_t G, size_t group, int bits, const int8_t
                                   const uint8_t *pb, size_t pstride, const int32_t *cz, const float *s,
                                   const float *a_scales, const float *bias, float *c, size_t ldc, size_t mr,
                                   size_t nr) {
-    // Rows past mr are the zeros of the driver's padded copy; their row sums are scratch
-    // entries inside the block's LB_GROUP_MC rows. They are computed, never stored.
+    // Rows past mr (up to the kernel's 4 or 8) are the zeros of the driver's padded copy; their
+    // row sums are scratch entries inside the block's LB_GROUP_MC rows. Computed, never stored.
+    // Few rows (decoding: 1) run a kernel of that many rows: 1, 2, 4 or 8 (the driver pads 3, 5–7).
+#define GB(NV, BITS, MRT) group_body(NV, BITS, MRT, G, group, a, lda, rs, pb, pstride, cz, s, a_scales, bias, c, ldc, mr, nr)
+#define GB_MR(NV, BITS) do { if (mr == 1) GB(NV, BITS, 1); else if (mr == 2) GB(NV, BITS, 2); \
+                             else if (mr <= 4) GB(NV, BITS, 4); else GB(NV, BITS, 8); } while (0)
     if (bits == 8) {
-        if (nr > 16) group_body(2, 8, G, group, a, lda, rs, pb, pstride, cz, s, a_scales, bias, c, ldc, mr, nr);
-        else group_body(1, 8, G, group, a, lda, rs, pb, pstride, cz, s, a_scales, bias, c, ldc, mr, nr);
+        if (nr > 16) GB_MR(2, 8);
+        else GB_MR(1, 8);
     } else {
-        if (nr > 16) group_body(2, 4, G, group, a, lda, rs, pb, pstride, cz, s, a_scales, bias, c, ldc, mr, nr);
-        else group_body(1, 4, G, group, a, lda, rs, pb, pstride, cz, s, a_scales, bias, c, ldc, mr, nr);
+        if (nr > 16) GB_MR(2, 4);
+        else GB_MR(1, 4);
     }
+#undef GB_MR
+#undef GB
 }
 
 const lb_group_level lb_group_vnni = {.mr = GMR, .nr = 32, .ukr = group_ukr};

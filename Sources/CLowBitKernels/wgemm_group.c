@@ -59,7 +59,7 @@ static void wgemm_driver(const lb_wgroup_level *L, size_t M, size_t N, size_t K,
         const size_t rows = M - i0 < mr ? M - i0 : mr;
         const float *x = X + i0 * ldx;
         size_t lx = ldx;
-        if (rows < mr) { // a zero-padded copy: the microkernel always reads mr rows
+        if (rows < mr && rows != 1 && rows != 2 && rows != 4) { // kernels read 1, 2, 4 or mr rows: pad the rest
             memset(tail, 0, mr * K * sizeof(float));
             for (size_t i = 0; i < rows; ++i) memcpy(tail + i * K, x + i * ldx, K * sizeof(float));
             x = tail;

@@ -12,7 +12,7 @@
 #define WMR 8
 
 AVX512_TARGET static inline __attribute__((always_inline)) void
-wgroup_body(const int NV, const int BITS, size_t G, size_t group, const float *restrict x, size_t ldx,
+wgroup_body(const int NV, const int BITS, const int MRT, size_t G, size_t group, const float *restrict x, size_t ldx,
             const uint8_t *restrict pb, size_t pstride, const int32_t *cz, const float *s, const float *bias,
             float *restrict c, size_t ldc, size_t mr, size_t nr) {
     __m512 F[WMR][2];
@@ -22,7 +22,7 @@ wgroup_body(const int NV, const int BITS, size_t G, size_t group, const float *r
         __m512 acc[WMR][2];
         __m512i vz[2];
         for (int v = 0; v < NV; ++v) vz[v] = _mm512_loadu_si512((const void *)(cz + (v * G + g) * 16));
-        for (int i = 0; i < WMR; ++i)
+        for (int i = 0; i < MRT; ++i)
             for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
         for (size_t k = g * group; k < (g + 1) * group; k += KB) {
             __m512i raw[2];
@@ -33,7 +33,7 @@ wgroup_body(const int NV, const int BITS, size_t G, size_t group, const float *r
                 for (int v = 0; v < NV; ++v)
                     w[v] = _mm512_cvtepi32_ps(_mm512_sub_epi32(
                         _mm512_and_si512(_mm512_srli_epi32(raw[v], (unsigned)shift), mask), vz[v]));
-                for (int i = 0; i < WMR; ++i) {
+                for (int i = 0; i < MRT; ++i) {
                     const __m512 xv = _mm512_set1_ps(x[i * ldx + k + (size_t)r]);
                     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(xv, w[v], acc[i][v]);
                 }
@@ -41,7 +41,7 @@ wgroup_body(const int NV, const int BITS, size_t G, size_t group, const float *r
         }
         for (int v = 0; v < NV; ++v) {
             const __m512 vs = _mm512_loadu_ps(s + (v * G + g) * 16);
-            for (int i = 0; i < WMR; ++i)
+            for (int i = 0; i < MRT; ++i)
                 F[i][v] = g == 0 ? _mm512_mul_ps(acc[i][v], vs) : _mm512_fmadd_ps(acc[i][v], vs, F[i][v]);
         }
     }
@@ -61,13 +61,19 @@ wgroup_body(const int NV, const int BITS, size_t G, size_t group, const float *r
 AVX512_TARGET static void wgroup_ukr(size_t G, size_t group, int bits, const float *x, size_t ldx, const uint8_t *pb,
                                      size_t pstride, const int32_t *cz, const float *s, const float *bias, float *c,
                                      size_t ldc, size_t mr, size_t nr) {
+    // Few rows (decoding: 1) run a kernel of that many rows: 1, 2, 4 or 8 (the driver pads 3, 5–7).
+#define WB(NV, BITS, MRT) wgroup_body(NV, BITS, MRT, G, group, x, ldx, pb, pstride, cz, s, bias, c, ldc, mr, nr)
+#define WB_MR(NV, BITS) do { if (mr == 1) WB(NV, BITS, 1); else if (mr == 2) WB(NV, BITS, 2); \
+                             else if (mr <= 4) WB(NV, BITS, 4); else WB(NV, BITS, 8); } while (0)
     if (bits == 8) {
-        if (nr > 16) wgroup_body(2, 8, G, group, x, ldx, pb, pstride, cz, s, bias, c, ldc, mr, nr);
-        else wgroup_body(1, 8, G, group, x, ldx, pb, pstride, cz, s, bias, c, ldc, mr, nr);
+        if (nr > 16) WB_MR(2, 8);
+        else WB_MR(1, 8);
     } else {
-        if (nr > 16) wgroup_body(2, 4, G, group, x, ldx, pb, pstride, cz, s, bias, c, ldc, mr, nr);
-        else wgroup_body(1, 4, G, group, x, ldx, pb, pstride, cz, s, bias, c, ldc, mr, nr);
+        if (nr > 16) WB_MR(2, 4);
+        else WB_MR(1, 4);
     }
+#undef WB_MR
+#undef WB
 }
 
 const lb_wgroup_level lb_wgroup_avx512 = {.mr = WMR, .nr = 32, .ukr = wgroup_ukr};

@@ -35,12 +35,13 @@ struct GroupGemmTests {
         return y
     }
 
-    /// (m, n, k, group, bits, asymmetric)
+    /// (m, n, k, group, bits, asymmetric). Row counts exercise the 1-, 2-, 4- and 8-row kernels
+    /// and the padded 3, 5–7 row remainders.
     static let cases: [(Int, Int, Int, Int, Int, Bool)] = [
         (1, 1, 8, 8, 4, false), (3, 17, 24, 8, 4, true), (17, 33, 384, 128, 4, false), (33, 3, 256, 128, 4, true),
         (1023, 17, 128, 32, 4, false), (9, 1023, 256, 128, 4, true), (2, 65, 1016, 1016, 4, false),
         (1, 3, 4, 4, 8, false), (17, 33, 192, 64, 8, true), (33, 17, 1020, 1020, 8, false), (3, 1023, 128, 64, 8, false),
-        (1023, 5, 96, 32, 8, true),
+        (1023, 5, 96, 32, 8, true), (12, 40, 256, 128, 4, false), (4, 20, 64, 32, 8, true), (6, 33, 64, 64, 4, true),
     ]
 
     @Test func groupGemmMatchesReferenceAtEveryLevel() {
