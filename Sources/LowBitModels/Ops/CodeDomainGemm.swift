@@ -93,28 +93,38 @@ struct CodeDomainGemm: Sendable {
         defer { part.deallocate(); acc.deallocate() }
         var i = 0
         for g in 0..<groups {
-            // acc_g, exact: its blocks summed in Double.
-            acc.update(repeating: 0, count: count)
-            while i < blocks.count, blocks[i].group == g {
-                let b = blocks[i]
+            // acc_g, exact: one block's SGEMM result as it is, several blocks summed in Double.
+            let first = i
+            while i < blocks.count, blocks[i].group == g { i += 1 }
+            let single = i - first == 1
+            for b in blocks[first..<i] {
                 b.packed.apply(rows: rows, x: a + b.columns.lowerBound, ldx: k, y: part, ldy: n)
-                for j in 0..<count { acc[j] += Double(part[j]) }
-                i += 1
+                if single { break }
+                let firstBlock = b.columns.lowerBound == blocks[first].columns.lowerBound
+                Parallel.forRanges(count, minChunk: 1 << 14) { r in
+                    for j in r { acc[j] = (firstBlock ? 0 : acc[j]) + Double(part[j]) }
+                }
             }
+            let isFirst = g == 0
             scales.withUnsafeBufferPointer { s in
-                for t in 0..<rows {
-                    for o in 0..<n {
-                        let v = Float(acc[t * n + o]), sg = s[o * groups + g]
-                        y[t * n + o] = g == 0 ? v * sg : y[t * n + o].addingProduct(v, sg)
+                let s = s.baseAddress!
+                Parallel.forRanges(rows, minChunk: max(1, (1 << 14) / max(n, 1))) { r in
+                    for t in r {
+                        for o in 0..<n {
+                            let v = single ? part[t * n + o] : Float(acc[t * n + o]), sg = s[o * groups + g]
+                            y[t * n + o] = isFirst ? v * sg : y[t * n + o].addingProduct(v, sg)
+                        }
                     }
                 }
             }
         }
-        for t in 0..<rows {
-            let st = tokenScales[t]
-            for o in 0..<n {
-                let f = y[t * n + o] * st
-                y[t * n + o] = bias.map { f + $0[o] } ?? f
+        Parallel.forRanges(rows, minChunk: max(1, (1 << 14) / max(n, 1))) { r in
+            for t in r {
+                let st = tokenScales[t]
+                for o in 0..<n {
+                    let f = y[t * n + o] * st
+                    y[t * n + o] = bias.map { f + $0[o] } ?? f
+                }
             }
         }
     }
