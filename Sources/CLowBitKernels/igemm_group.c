@@ -134,18 +134,26 @@ static void group_driver(const lb_group_level *L, size_t M, size_t N, size_t K, 
     }
 }
 
-static const lb_group_level *group_level_for(int isa) {
+static const lb_group_level *group_level_for(int isa, int bits) {
 #if defined(__x86_64__)
     if (isa >= LB_ISA_AVX512 && (lb_cpu_features() & 4u)) return &lb_group_vnni;
+    if (isa >= LB_ISA_AVX2 && bits == 4) return &lb_group_avx2_int4;
 #else
     (void)isa;
+    (void)bits;
 #endif
     return NULL;
 }
 
-const char *lb_igemm_group_kernel_name(int isa) {
+const char *lb_igemm_group_kernel_name(int isa, int bits) {
     const int best = lb_isa_best();
-    return group_level_for(isa < best ? isa : best) ? "avx512vnni" : "portable";
+    const lb_group_level *L = group_level_for(isa < best ? isa : best, bits);
+#if defined(__x86_64__)
+    if (L == &lb_group_vnni) return "avx512vnni";
+    if (L == &lb_group_avx2_int4) return "avx2";
+#endif
+    (void)L;
+    return "portable";
 }
 
 int lb_igemm_group(size_t M, size_t N, size_t K, size_t group, int bits, const int8_t *A, size_t lda,
@@ -155,7 +163,7 @@ int lb_igemm_group(size_t M, size_t N, size_t K, size_t group, int bits, const i
         (n_end % 16 != 0 && n_end != N))
         return -1;
     if (M == 0 || n_begin == n_end) return 0;
-    const lb_group_level *L = group_level_for(lb_isa_current());
+    const lb_group_level *L = group_level_for(lb_isa_current(), bits);
     if (L) group_driver(L, M, N, K, group, bits, A, lda, a_scales, packedB, bias, C, ldc, n_begin, n_end);
     else group_portable(M, K, group, bits, A, lda, a_scales, packedB, N, bias, C, ldc, n_begin, n_end);
     return 0;

@@ -23,6 +23,7 @@ typedef struct {
 
 #if defined(__x86_64__)
 extern const lb_group_level lb_group_vnni;
+extern const lb_group_level lb_group_avx2_int4; ///< 4-bit weights only
 #endif
 
 /// A float-activation group microkernel (lb_wgemm_group): like lb_group_ukr_fn with x: float
@@ -38,5 +39,6 @@ typedef struct {
 
 #if defined(__x86_64__)
 extern const lb_wgroup_level lb_wgroup_avx512;
+extern const lb_wgroup_level lb_wgroup_avx2;
 #endif
 #endif

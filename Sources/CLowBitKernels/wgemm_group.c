@@ -76,6 +76,7 @@ static void wgemm_driver(const lb_wgroup_level *L, size_t M, size_t N, size_t K,
 static const lb_wgroup_level *wgroup_level_for(int isa) {
 #if defined(__x86_64__)
     if (isa >= LB_ISA_AVX512) return &lb_wgroup_avx512;
+    if (isa >= LB_ISA_AVX2) return &lb_wgroup_avx2;
 #else
     (void)isa;
 #endif
@@ -84,7 +85,13 @@ static const lb_wgroup_level *wgroup_level_for(int isa) {
 
 const char *lb_wgemm_group_kernel_name(int isa) {
     const int best = lb_isa_best();
-    return wgroup_level_for(isa < best ? isa : best) ? "avx512" : "portable";
+    const lb_wgroup_level *L = wgroup_level_for(isa < best ? isa : best);
+#if defined(__x86_64__)
+    if (L == &lb_wgroup_avx512) return "avx512";
+    if (L == &lb_wgroup_avx2) return "avx2";
+#endif
+    (void)L;
+    return "portable";
 }
 
 int lb_wgemm_group(size_t M, size_t N, size_t K, size_t group, int bits, const float *X, size_t ldx,

@@ -35,7 +35,7 @@ func runIGemmBench(_ args: [String]) {
             benchIGemm(m: m, n: n, k: k, peak1: p1, peakAll: pAll, minTime: minTime)
         }
     }
-    print("Group-wise weights (lb_igemm_group / lb_wgemm_group), same columns; kernel \(String(cString: lb_igemm_group_kernel_name(isa))) / \(String(cString: lb_wgemm_group_kernel_name(isa)))")
+    print("Group-wise weights (lb_igemm_group / lb_wgemm_group), same columns; kernel W8 \(String(cString: lb_igemm_group_kernel_name(isa, 8))), W4 \(String(cString: lb_igemm_group_kernel_name(isa, 4))), FP32 acts \(String(cString: lb_wgemm_group_kernel_name(isa)))")
     print(" weights   acts      M      N      K |   1 thread GOP/s     %peak |  \(threads) threads GOP/s    %peak")
     for (bits, group, float) in [(8, 64, false), (4, 128, false), (4, 128, true)] {
         for m in [1, 128, 4096] {

@@ -70,7 +70,8 @@ struct GroupGemmTests {
             for isa in 0...Int(lb_isa_best()) {
                 let before = lb_set_thread_isa(Int32(isa))
                 defer { _ = lb_set_thread_isa(before) }
-                let name = String(cString: lb_igemm_group_kernel_name(Int32(isa)))
+                let name = String(cString: lb_igemm_group_kernel_name(Int32(isa), Int32(bits)))
+                if isa == 1 { #expect(name == (bits == 4 ? "avx2" : "portable")) } // the level under test
                 var y = [Float](repeating: .nan, count: m * n)
                 #expect(Self.call(m, n, k, group, bits, a, lda, sa, packed, bias, &y, 0, n) == 0)
                 #expect(y == ref, "M \(m) N \(n) K \(k) group \(group) bits \(bits) asym \(asym) level \(isa) (\(name))")
@@ -181,6 +182,7 @@ struct GroupGemmTests {
                     ?? lb_wgemm_group(m, n, k, group, Int32(bits), x, k, packed, nil, &y, n, 0, n)
                 #expect(rc == 0)
                 #expect(y == ref, "M \(m) N \(n) K \(k) group \(group) bits \(bits) level \(isa) (\(String(cString: lb_wgemm_group_kernel_name(Int32(isa)))))")
+                if isa == 1 { #expect(String(cString: lb_wgemm_group_kernel_name(1)) == "avx2") }
             }
             // Against Double dot products of x and the dequantized weight (z, s per group).
             var worst = 0.0

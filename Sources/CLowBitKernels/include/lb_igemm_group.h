@@ -45,14 +45,15 @@ int lb_igemm_group_pack(size_t N, size_t K, size_t group, int bits, const void *
 ///   lb_igemm_group_pack with the same N, K, group, bits; bias: [N] or NULL;
 ///   C: [M, N] float (row stride ldc), other columns untouched.
 /// n_begin must be a multiple of 16 and n_end a multiple of 16 or N. acc is exact while
-/// |Σ| < 2^31 (group ≤ 32768). Runs on the calling thread at its level (AVX-512 VNNI, else
-/// portable) with a per-thread scratch buffer. Returns 0, or -1 (nothing written) for a bad range or shape.
+/// |Σ| < 2^31 (group ≤ 32768). Runs on the calling thread at its level (AVX-512 VNNI; AVX2 for
+/// 4-bit weights; else portable) with a per-thread scratch buffer. Returns 0, or -1 (nothing written) for a bad range or shape.
 int lb_igemm_group(size_t M, size_t N, size_t K, size_t group, int bits, const int8_t *A, size_t lda,
                    const float *a_scales, const uint8_t *packedB, const float *bias, float *C, size_t ldc,
                    size_t n_begin, size_t n_end);
 
-/// The kernel `lb_igemm_group` uses at `isa` on this CPU: "avx512vnni" or "portable".
-const char *lb_igemm_group_kernel_name(int isa);
+/// The kernel `lb_igemm_group` uses at `isa` on this CPU for `bits`: "avx512vnni", "avx2"
+/// (4-bit weights only: vpmaddubsw cannot saturate on nibbles) or "portable".
+const char *lb_igemm_group_kernel_name(int isa, int bits);
 
 /// W8A16 / W4A16: y = x · ŵᵀ (+ bias), ŵ[n, k] = (W[n, k] − Z[n, g]) · S[n, g], from the same
 /// packed weight (lb_igemm_group_pack), unpacked to float in registers:
@@ -63,7 +64,7 @@ const char *lb_igemm_group_kernel_name(int isa);
 int lb_wgemm_group(size_t M, size_t N, size_t K, size_t group, int bits, const float *X, size_t ldx,
                    const uint8_t *packedB, const float *bias, float *C, size_t ldc, size_t n_begin, size_t n_end);
 
-/// The kernel `lb_wgemm_group` uses at `isa` on this CPU: "avx512" or "portable".
+/// The kernel `lb_wgemm_group` uses at `isa` on this CPU: "avx512", "avx2" or "portable".
 const char *lb_wgemm_group_kernel_name(int isa);
 
 #ifdef __cplusplus
