@@ -43,13 +43,17 @@ struct IntegerModelTests {
     /// each document. For w8a8 this was 0.99881 on average (min 0.996) before the simulated GEMM
     /// summed codes first (`CodeDomainGemm`): summation-order differences of 1e-7 flipped a few
     /// per-token codes in layer 0, and the flips grew to ~30 % of all codes by layer 5.
-    @Test(arguments: ["w8a8", "w4a8", "w4a16-g128"])
+    /// `w8a8-g64`: ZeroQuant's group-wise INT8 weights (groups of 64) with symmetric per-token INT8.
+    @Test(arguments: ["w8a8", "w8a8-g64", "w4a8", "w4a16-g128"])
     func miniLMIntegerMatchesSimulated(preset: String) throws {
         let (embedder, _) = try miniLM()
         let docs = try String(contentsOfFile: Paths.require(Paths.lee50), encoding: .utf8)
             .split(separator: "\n").map(String.init).filter { !$0.isEmpty }
         #expect(docs.count == 50)
-        _ = try quantize(model: embedder.model, recipe: Recipe.preset(preset), calibration: nil)
+        let recipe = preset == "w8a8-g64"
+            ? Recipe(name: preset, weights: .init(bits: 8, granularity: "per_group:64"), activations: .init(mode: .dynamicPerToken, bits: 8))
+            : try Recipe.preset(preset)
+        _ = try quantize(model: embedder.model, recipe: recipe, calibration: nil)
         let simulated = try embedder.embed(docs)
         let switched = try embedder.model.useIntegerKernels()
         #expect(switched.count == 24)
