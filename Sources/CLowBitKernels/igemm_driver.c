@@ -44,8 +44,8 @@ void lb_igemm_pack_b(size_t N, size_t K, const int8_t *W, uint8_t *packed) {
 /// The epilogue every level follows: three roundings, in this order, never fused.
 static inline float epilogue(int32_t acc, float a_scale, float w_scale, const float *bias, size_t n) {
     float f = (float)acc;
-    f = f * a_scale;
     f = f * w_scale;
+    f = f * a_scale;
     if (bias) f = f + bias[n];
     return f;
 }

@@ -9,7 +9,7 @@
 ///   pb: the tile's first weight panel (lb_igemm.h layout); the next starts pstride bytes later;
 ///   comp, w_scales, bias: at the tile's first column; a_scales: at its first row.
 /// acc = Σ_q (pa · pb) − comp in wrapping int32 arithmetic, then
-/// c = ((float)acc · a_scale) · w_scale (+ bias), each a separate rounding.
+/// c = ((float)acc · w_scale) · a_scale (+ bias), each a separate rounding.
 typedef void (*lb_igemm_ukr_fn)(size_t kq, const uint8_t *pa, const uint8_t *pb, size_t pstride,
                                 const int32_t *comp, const float *a_scales, const float *w_scales,
                                 const float *bias, float *c, size_t ldc, size_t mr, size_t nr);

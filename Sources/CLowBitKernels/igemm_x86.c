@@ -45,8 +45,8 @@ vnni_body(const int NV, size_t kq, const uint8_t *restrict pa, const uint8_t *re
         const __m512 bv = bias ? _mm512_maskz_loadu_ps(m, bias + c0) : _mm512_setzero_ps();
         for (size_t i = 0; i < mr; ++i) {
             __m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][v], vc));
-            f = _mm512_mul_ps(f, _mm512_set1_ps(a_scales[i]));
             f = _mm512_mul_ps(f, ws);
+            f = _mm512_mul_ps(f, _mm512_set1_ps(a_scales[i]));
             if (bias) f = _mm512_add_ps(f, bv);
             _mm512_mask_storeu_ps(c + i * ldc + c0, m, f);
         }
@@ -129,8 +129,8 @@ AVX2_TARGET static void avx2_ukr(size_t kq, const uint8_t *pa, const uint8_t *pb
         for (size_t i = 0; i < mr; ++i) {
             const __m256i s = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[i][2 * h], acc[i][2 * h + 1]), 0xD8);
             __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(s, vc));
-            f = _mm256_mul_ps(f, _mm256_set1_ps(a_scales[i]));
             f = _mm256_mul_ps(f, vws);
+            f = _mm256_mul_ps(f, _mm256_set1_ps(a_scales[i]));
             if (bias) f = _mm256_add_ps(f, vbv);
             if (cnt == 8) _mm256_storeu_ps(c + i * ldc + c0, f);
             else {

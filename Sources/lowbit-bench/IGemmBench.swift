@@ -6,7 +6,9 @@ import LowBitQuant
 
 // lowbit-bench igemm [--quick]: INT8 GEMM with fused dequantization (lb_igemm_dequant) on the
 // BERT/MiniLM linear shapes, as GOP/s (2 integer ops per multiply-add) and fraction of the
-// measured VNNI peak.
+// measured VNNI peak; then the group-wise kernels (lb_igemm_group: W8 groups of 64 and W4
+// groups of 128 × INT8 activations, 4-bit codes unpacked in registers; lb_wgemm_group: W4
+// groups of 128 × float activations, GFLOP/s, against the VNNI peak too for scale).
 //
 // Peak: `lb_vnni_peak_probe` runs 12 independent chains of zmm vpdpbusd (each 16 lanes × 4
 // multiply-adds = 64 MACs = 128 int ops, counted like the GEMM's 2·M·N·K); 12 chains cover its
@@ -31,6 +33,50 @@ func runIGemmBench(_ args: [String]) {
     for m in [128, 4096] {
         for (n, k) in [(1152, 384), (1536, 384), (384, 1536)] {
             benchIGemm(m: m, n: n, k: k, peak1: p1, peakAll: pAll, minTime: minTime)
+        }
+    }
+    print("Group-wise weights (lb_igemm_group / lb_wgemm_group), same columns; kernel W8 \(String(cString: lb_igemm_group_kernel_name(isa, 8))), W4 \(String(cString: lb_igemm_group_kernel_name(isa, 4))), FP32 acts \(String(cString: lb_wgemm_group_kernel_name(isa)))")
+    print(" weights   acts      M      N      K |   1 thread GOP/s     %peak |  \(threads) threads GOP/s    %peak")
+    for (bits, group, float) in [(8, 64, false), (4, 128, false), (4, 128, true)] {
+        for m in [1, 128, 4096] {
+            for (n, k) in [(1152, 384), (384, 1536)] {
+                benchGroupGemm(bits: bits, group: group, floatInput: float, m: m, n: n, k: k, peak1: p1, peakAll: pAll, minTime: minTime)
+            }
+        }
+    }
+}
+
+private func benchGroupGemm(bits: Int, group: Int, floatInput: Bool, m: Int, n: Int, k: Int, peak1: Double, peakAll: Double,
+                            minTime: Double) {
+    var seed: UInt32 = 4242
+    func rnd() -> UInt32 { seed = seed &* 1_664_525 &+ 1_013_904_223; return seed >> 8 }
+    let wt = Tensor(shape: [n, k], values: (0..<(n * k)).map { _ in Float(rnd() % 2001) / 1000 - 1 })
+    let scheme = QuantScheme.groupwise(try! BitWidth(bits), groupSize: group)
+    let w = GroupLinearWeight(weight: try! QuantizedWeight(quantizing: wt, scheme: scheme), bias: nil)!
+    let a = (0..<(m * k)).map { _ in Int8(Int(rnd() % 255) - 127) }
+    let x = (0..<(m * k)).map { _ in Float(rnd() % 2001) / 1000 - 1 }
+    let sa = (0..<m).map { _ in Float(rnd() % 1000 + 1) * 1e-5 }
+    let y = Tensor(zeros: [m, n])
+    let ops = 2.0 * Double(m) * Double(n) * Double(k)
+    let packed = w.packedPointer
+    a.withUnsafeBufferPointer { ap in
+        x.withUnsafeBufferPointer { xp in
+            sa.withUnsafeBufferPointer { sp in
+                let one = timeRepeated(minTime: minTime, minReps: 3) {
+                    let rc = floatInput
+                        ? lb_wgemm_group(m, n, k, group, Int32(bits), xp.baseAddress, k, packed, nil, y.pointer, n, 0, n)
+                        : lb_igemm_group(m, n, k, group, Int32(bits), ap.baseAddress, k, sp.baseAddress, packed, nil, y.pointer, n, 0, n)
+                    precondition(rc == 0)
+                }
+                let all = timeRepeated(minTime: minTime, minReps: 3) {
+                    if floatInput { w.applyFloat(rows: m, x: xp.baseAddress!, ldx: k, y: y.pointer, ldy: n) }
+                    else { w.apply(rows: m, codes: ap.baseAddress!, ldc: k, scales: sp.baseAddress!, y: y.pointer, ldy: n) }
+                }
+                let g1 = ops / one[0] / 1e9, gA = ops / all[0] / 1e9
+                let label = "  W\(bits) g\(group)".padding(toLength: 10, withPad: " ", startingAt: 0) + (floatInput ? "FP32" : "INT8")
+                print(label + String(format: "  %5d  %5d  %5d | %7.1f (%7.1f)  %5.0f%% | %7.1f (%7.1f)  %5.0f%%", m, n, k, g1, ops / median(one) / 1e9, peak1 > 0 ? 100 * g1 / peak1 : 0,
+                             gA, ops / median(all) / 1e9, peakAll > 0 ? 100 * gA / peakAll : 0))
+            }
         }
     }
 }

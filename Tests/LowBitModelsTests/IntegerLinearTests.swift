@@ -16,7 +16,7 @@ struct IntegerLinearTests {
         mutating func float() -> Float { Float(next() % 2_000_001) / 1_000_000 - 1 }
     }
 
-    /// The reference: Σ a·w in Int64, then the documented epilogue ((float(acc)·sa)·sw + b).
+    /// The reference: Σ a·w in Int64, then the documented epilogue ((float(acc)·sw)·sa + b).
     static func reference(m: Int, n: Int, k: Int, a: [Int8], lda: Int, sa: [Float], w: [Int8], sw: [Float], bias: [Float]?) -> [Float] {
         var y = [Float](repeating: 0, count: m * n)
         for i in 0..<m {
@@ -24,8 +24,8 @@ struct IntegerLinearTests {
                 var acc: Int64 = 0
                 for t in 0..<k { acc += Int64(a[i * lda + t]) * Int64(w[j * k + t]) }
                 var f = Float(Int32(acc))
-                f = f * sa[i]
                 f = f * sw[j]
+                f = f * sa[i]
                 if let bias { f = f + bias[j] }
                 y[i * n + j] = f
             }
@@ -117,34 +117,63 @@ struct IntegerLinearTests {
         let xq = try ActivationQuantizer.dynamicPerToken(bits: .int8).fakeQuantize(x).toArray()
         #expect((0..<(m * k)).allSatisfy { xq[$0] == Float(codes[$0]) * scales[$0 / k] })
 
+        // The simulated layer sums the same integer codes exactly and applies the scales in the
+        // same order: the same bits (the int64 reference shows both are the defined result).
         let ys = sim.forward(x).toArray(), yi = int.forward(x).toArray()
-        let wq = sim.weight.dequantized().toArray(), bias = sim.bias!.toArray()
-        var worst = 0.0
-        for i in 0..<m {
-            for j in 0..<n {
-                var mag = Double(abs(bias[j]))
-                for t in 0..<k { mag += Double(abs(xq[i * k + t] * wq[j * k + t])) }
-                let d = Double(abs(ys[i * n + j] - yi[i * n + j]))
-                worst = max(worst, d / (mag + 1e-30))
-            }
-        }
-        #expect(worst <= 1e-5, "worst |int − sim| / Σ|x̂·w| = \(worst)")
+        let bias = sim.bias!.toArray()
+        #expect(ys == yi, "simulated and integer differ: M \(m) N \(n) K \(k)")
+        let ref = Self.reference(m: m, n: n, k: k, a: codes, lda: k, sa: scales, w: sim.weight.values, sw: sim.weight.scales, bias: bias)
+        #expect(yi == ref)
         // Same bits for any thread split: a single-threaded direct call.
         let y1 = [Float](unsafeUninitializedCapacity: m * n) { buf, count in
-            int.weight.scales.withUnsafeBufferPointer { ws in
-                _ = lb_igemm_dequant(m, n, k, codes, k, scales, int.weight.packedPointer, ws.baseAddress, bias, buf.baseAddress, n, 0, n)
+            let w = int.weight as! Int8LinearWeight
+            w.scales.withUnsafeBufferPointer { ws in
+                _ = lb_igemm_dequant(m, n, k, codes, k, scales, w.packedPointer, ws.baseAddress, bias, buf.baseAddress, n, 0, n)
             }
             count = m * n
         }
         #expect(y1 == yi)
     }
 
+    /// The simulated layer with a `.dynamicPerToken` input sums codes first (`CodeDomainGemm`);
+    /// it must still be the fake-quant layer x̂ · ŵᵀ + b, up to float rounding, for every
+    /// weight scheme (per-channel, per-tensor, group-wise, asymmetric, 4-bit) and odd shapes.
+    @Test(arguments: [(1, 17, 32, 0), (3, 33, 1024, 1), (17, 64, 96, 2), (33, 3, 2048, 3), (5, 1023, 128, 4)])
+    func codeDomainIsFakeQuant(shape: (Int, Int, Int, Int)) throws {
+        let (m, n, k, s) = shape
+        let schemes: [QuantScheme] = [QuantScheme(bits: .int8, granularity: .perChannel),
+                                      QuantScheme(bits: .int8, granularity: .perTensor),
+                                      .groupwise(.int8, groupSize: 32),
+                                      QuantScheme(bits: .int8, mapping: .asymmetric, granularity: .perChannel),
+                                      QuantScheme(bits: .int4, mapping: .asymmetric, granularity: .perGroup(size: 32))]
+        let sim = try Self.simulated(n: n, k: k, seed: UInt64(m + k), scheme: schemes[s])
+        var g = Gen(s: UInt64(n))
+        let x = Tensor(shape: [m, k], values: (0..<(m * k)).map { _ in g.float() * (1 + Float(g.next() % 4)) })
+        let xq = try ActivationQuantizer.dynamicPerToken(bits: .int8).fakeQuantize(x)
+        let plain = PackedLinearWeight(weight: sim.weight.dequantized(), bias: sim.bias).apply(xq).toArray()
+        let ys = sim.forward(x).toArray()
+        let xa = xq.toArray(), wq = sim.weight.dequantized().toArray(), bias = sim.bias!.toArray()
+        var worst = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var mag = Double(abs(bias[j]))
+                for t in 0..<k { mag += Double(abs(xa[i * k + t] * wq[j * k + t])) }
+                worst = max(worst, Double(abs(ys[i * n + j] - plain[i * n + j])) / (mag + 1e-30))
+            }
+        }
+        #expect(worst <= 1e-5, "\(schemes[s]): worst |code-domain − fake-quant| / Σ|x̂·ŵ| = \(worst)")
+    }
+
     @Test func makeRejectsOtherSchemes() throws {
         #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1)) != nil)
         #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, scheme: QuantScheme(bits: .int8, granularity: .perTensor))) != nil)
-        #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, scheme: QuantScheme(bits: .int4, granularity: .perChannel))) == nil)
-        #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, scheme: .groupwise(.int8, groupSize: 16))) == nil)
-        #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, scheme: QuantScheme(bits: .int8, mapping: .asymmetric, granularity: .perChannel))) == nil)
+        // Group-wise, asymmetric and 4-bit weights run on the group kernel.
+        #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, scheme: QuantScheme(bits: .int4, granularity: .perChannel)))?.weight is GroupLinearWeight)
+        #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, scheme: .groupwise(.int8, groupSize: 16)))?.weight is GroupLinearWeight)
+        #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, scheme: QuantScheme(bits: .int8, mapping: .asymmetric, granularity: .perChannel)))?.weight is GroupLinearWeight)
+        // Groups the kernel cannot take (4-bit groups must be a multiple of 8 columns; 6-bit codes).
+        #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 36, seed: 1, scheme: .groupwise(.int4, groupSize: 4))) == nil)
+        #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, scheme: QuantScheme(bits: .int6, granularity: .perChannel))) == nil)
         #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, input: .none)) == nil)
         #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, input: .dynamicPerToken(bits: .int4))) == nil)
         #expect(IntegerLinear.make(from: try Self.simulated(n: 8, k: 32, seed: 1, input: .dynamicPerTokenAsymmetric(bits: .int8))) == nil)

@@ -1,6 +1,7 @@
 import Foundation
 import LowBitCore
 import LowBitModels
+import LowBitQuant
 import Testing
 
 /// Results do not depend on LOWBIT_THREADS: this process's outputs are compared bit for bit
@@ -8,7 +9,8 @@ import Testing
 @Suite struct ThreadDeterminismTests {
     static let outputVariable = "LOWBIT_MODELS_DIGEST_OUT"
 
-    /// FNV-1a over the bits of MiniLM embeddings, GPT-2 and SmolLM2 logits (full and cached).
+    /// FNV-1a over the bits of MiniLM embeddings, GPT-2 and SmolLM2 logits (full and cached), and
+    /// W8A8 / W4A8 / W4A16 layers on the integer kernels and simulated.
     static func digests() throws -> [String: String] {
         func fnv(_ values: [Float]) -> String {
             var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -24,6 +26,21 @@ import Testing
             var cached: [Float] = try model.lastLogits(tokens: Array(ids.prefix(8)), cache: cache)
             for t in ids[8..<12] { cached += try model.lastLogits(tokens: [t], cache: cache) }
             out[name + "-cached"] = fnv(cached)
+        }
+        // Integer kernels (split over output columns) and the simulated code-domain GEMM.
+        let schemes: [(String, QuantScheme, ActivationQuantizer)] = [
+            ("w8a8", QuantScheme(bits: .int8, granularity: .perChannel), .dynamicPerToken(bits: .int8)),
+            ("w4a8", .groupwise(.int4, groupSize: 128), .dynamicPerToken(bits: .int8)),
+            ("w4a16", .groupwise(.int4, groupSize: 128), .none)]
+        for (name, scheme, input) in schemes {
+            let sim = try IntegerLinearTests.simulated(n: 200, k: 1024, seed: 5, scheme: scheme, input: input)
+            var g = IntegerLinearTests.Gen(s: 9)
+            for m in [1, 37] {
+                let x = Tensor(shape: [m, 1024], values: (0..<(m * 1024)).map { _ in g.float() })
+                let op: (any LinearOp)? = IntegerLinear.make(from: sim) ?? WeightOnlyLinear.make(from: sim)
+                out["\(name)-\(m)-integer"] = fnv(try #require(op).forward(x).toArray())
+                out["\(name)-\(m)-simulated"] = fnv(sim.forward(x).toArray())
+            }
         }
         return out
     }

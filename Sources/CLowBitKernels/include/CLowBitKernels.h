@@ -121,3 +121,4 @@ uint64_t lb_fma_peak_probe(int isa, uint64_t iters);
 #endif
 #include "lb_quant.h"
 #include "lb_igemm.h"
+#include "lb_igemm_group.h"

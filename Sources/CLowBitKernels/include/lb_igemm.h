@@ -1,10 +1,12 @@
 // INT8 × INT8 → INT32 GEMM with fused dequantization (W8A8 linear layers).
 //
-// y[m, n] = float(acc[m, n]) · a_scale[m] · w_scale[n] (+ bias[n]),  acc = Σ_k A[m, k] · W[n, k]
+// y[m, n] = (float(acc[m, n]) · w_scale[n]) · a_scale[m] (+ bias[n]),  acc = Σ_k A[m, k] · W[n, k]
 // A: int8 activations (per-token scales), W: int8 weights (per-output-channel scales).
 // acc is an exact int32 sum at every instruction-set level (AVX-512 VNNI, AVX2, portable), and
-// the float epilogue is the same three operations in the same order (multiply, multiply, add;
-// never fused), so every level and every split of N gives the same bits.
+// the float epilogue is the same three operations in the same order (multiply by the weight
+// scale, by the token scale, add; never fused), so every level and every split of N gives the
+// same bits. This is the per-group definition (lb_igemm_group.h) with one group, and what the
+// simulated engine computes (LowBitModels' CodeDomainGemm).
 #ifndef CLOWBIT_LB_IGEMM_H
 #define CLOWBIT_LB_IGEMM_H
 #include <stddef.h>

@@ -6,11 +6,11 @@ import LowBitQuant
 /// with one scale per output feature and the float bias.
 ///
 /// `/// codes: [tokens, inFeatures] int8 with scales [tokens]; w: [outFeatures, inFeatures] int8
-/// ///  with scales [outFeatures]; y[t, o] = ((float(Σ_i codes·w) · s_t) · s_o) + b[o]: [tokens, outFeatures]`
+/// ///  with scales [outFeatures]; y[t, o] = ((float(Σ_i codes·w) · s_o) · s_t) + b[o]: [tokens, outFeatures]`
 ///
 /// The int32 sums are exact and the epilogue has a fixed order, so `apply` gives the same bits
 /// at every instruction-set level and for any `LOWBIT_THREADS`.
-public final class Int8LinearWeight: @unchecked Sendable {
+public final class Int8LinearWeight: IntegerLinearWeight, @unchecked Sendable {
     public let outFeatures: Int
     public let inFeatures: Int
     /// Packed panels and column corrections (`lb_igemm_pack_b_size` bytes, 64-byte aligned).
@@ -74,7 +74,7 @@ public final class Int8LinearWeight: @unchecked Sendable {
 }
 
 /// Calls body with a pointer to the array's elements, or nil.
-private func withOptionalBuffer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+func withOptionalBuffer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let a else { return body(nil) }
     return a.withUnsafeBufferPointer { body($0.baseAddress) }
 }

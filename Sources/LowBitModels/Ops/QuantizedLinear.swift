@@ -5,6 +5,10 @@ import LowBitQuant
 /// quantized and dequantized by `input`, the weight is its dequantized integer codes, and the
 /// GEMM runs in FP32. The integer engine must reproduce these numbers.
 ///
+/// With a symmetric per-token input (`.dynamicPerToken`) the GEMM sums the integer codes
+/// first and applies the scales after, in the order the integer kernels define
+/// (`CodeDomainGemm`): the same x̂ · ŵᵀ, bit for bit what `IntegerLinear` computes.
+///
 /// Outlier channel splitting (OCS) widens the layer: the stored weight has `expandedIn ≥
 /// inFeatures` columns, and column k reads input column `inputChannels[k]`, multiplied by
 /// `inputScales[k]` (1 for a weight-side split, ½ for each half of an activation-side split).
@@ -22,8 +26,11 @@ public final class QuantizedLinear: LinearOp, @unchecked Sendable {
     /// OCS input multipliers [expandedIn], or nil (all 1).
     public let inputScales: [Float]?
     public let inFeatures: Int
-    /// The dequantized weight, packed for the SGEMM kernel.
-    let packed: PackedLinearWeight
+    /// The dequantized weight, packed for the SGEMM kernel (inputs other than `.dynamicPerToken`).
+    let packed: PackedLinearWeight?
+    /// The code-domain GEMM (`.dynamicPerToken` inputs).
+    let codeDomain: CodeDomainGemm?
+    let biasValues: [Float]?
 
     public var outFeatures: Int { weight.outFeatures }
 
@@ -53,7 +60,14 @@ public final class QuantizedLinear: LinearOp, @unchecked Sendable {
         self.inputChannels = inputChannels
         self.inputScales = inputScales
         self.inFeatures = n
-        self.packed = PackedLinearWeight(weight: weight.dequantized(), bias: bias)
+        if case let .dynamicPerToken(bits) = input {
+            codeDomain = CodeDomainGemm(weight: weight, inputBits: bits)
+            packed = nil
+        } else {
+            codeDomain = nil
+            packed = PackedLinearWeight(weight: weight.dequantized(), bias: bias)
+        }
+        biasValues = bias?.toArray()
     }
 
     /// x: [tokens, inFeatures] → [tokens, outFeatures]
@@ -61,13 +75,39 @@ public final class QuantizedLinear: LinearOp, @unchecked Sendable {
         let rows = x.count / max(inFeatures, 1)
         var xin = x.reshaped([rows, inFeatures])
         if inputChannels != nil || inputScales != nil { xin = expand(xin) }
+        var dims = x.shape.dims
+        dims[dims.count - 1] = outFeatures
+        guard let packed else { return codeDomainForward(xin).reshaped(Shape(dims)) }
         // A non-finite activation cannot be quantized; it is passed on unquantized so that the
         // NaN/Inf reaches the output, where evaluation reports it.
         if let q = try? input.fakeQuantize(xin) { xin = q }
-        let y = packed.apply(xin)
-        var dims = x.shape.dims
-        dims[dims.count - 1] = outFeatures
-        return y.reshaped(Shape(dims))
+        return packed.apply(xin).reshaped(Shape(dims))
+    }
+
+    /// x: [rows, expandedIn] → [rows, outFeatures] through `codeDomain`. A NaN/±Inf in x cannot
+    /// be quantized: the output is then all NaN, for evaluation to report.
+    func codeDomainForward(_ x: Tensor) -> Tensor {
+        guard case let .dynamicPerToken(bits) = input, let gemm = codeDomain else { preconditionFailure() }
+        let width = weight.inFeatures, rows = x.count / max(width, 1)
+        let y = Tensor(zeros: [rows, outFeatures])
+        guard rows > 0 else { return y }
+        let codes = UnsafeMutablePointer<Int8>.allocate(capacity: rows * width)
+        defer { codes.deallocate() }
+        var scales = [Float](repeating: 0, count: rows)
+        do {
+            try QuantKernels.quantizePerToken(x.pointer, tokens: rows, features: width, bits: bits, scales: &scales,
+                                              codes: codes, dequantized: nil)
+        } catch {
+            y.pointer.update(repeating: .nan, count: y.count)
+            return y
+        }
+        let a = Tensor(shape: [rows, width], values: UnsafeBufferPointer(start: codes, count: rows * width).map { Float($0) })
+        scales.withUnsafeBufferPointer { s in
+            withOptionalBuffer(biasValues) { b in
+                gemm.apply(rows: rows, codes: a.pointer, tokenScales: s.baseAddress!, bias: b, y: y.pointer)
+            }
+        }
+        return y
     }
 
     /// The OCS-widened input: column k = x[:, inputChannels[k]] · inputScales[k].
