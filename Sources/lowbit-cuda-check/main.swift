@@ -1,12 +1,13 @@
 // lowbit-cuda-check: runs the CUDA kernels against their CPU references and times them.
 //
 //   lowbit-cuda-check selftest [--quick]   PASS/FAIL line per check, then "N passed, M failed"
-//   lowbit-cuda-check bench [gemm|fp8|w4a8|attention|rows|graphs]...   (default: all)
+//   lowbit-cuda-check bench [gemm|fp8|w4a8|large|lt|attention|rows|graphs]...   (default: all but large, lt)
 //   lowbit-cuda-check compile [--arch sm_90]  compile every kernel variant with NVRTC into the kernel
 //                                          cache (no GPU needed)
 //   lowbit-cuda-check info                 device and library versions
 //   lowbit-cuda-check encoder-bench [--models bert-base,bert-large] [--batches 1,2,…] [--seqs 128,256]
 //                     [--recipes fp16,int8,fp8,w4a8] [--tune-floor int8] [--tune-cache FILE]
+//                     [--backend own|cublasLt|auto]   (GEMM backend; auto: the faster per shape, default)
 //                                          BERT forward passes (random weights) as CUDA graphs, ms per batch
 //   lowbit-cuda-check encoder-pack MODEL_DIR|--random OUT_DIR   (CPU) weights pack (F16) + CPU reference embeddings
 //   lowbit-cuda-check encoder-agree PACK_DIR          GPU vs CPU embeddings, PASS/FAIL
@@ -85,6 +86,7 @@ case "bench":
             case "attention": try bench.attention()
             case "rows": try bench.rows()
             case "graphs": try bench.graphs()
+            case "lt": try bench.gemmLt()
             default: print("unknown bench part \(p)")
             }
         }
@@ -103,8 +105,13 @@ case "encoder-bench":
     }
     let recipes = (opt("--recipes") ?? "fp16,int8,fp8,w4a8").split(separator: ",").compactMap { EncoderRecipe(String($0)) }
     let floor = opt("--tune-floor").flatMap { EncoderRecipe($0) }
+    guard let policy = GemmBackendPolicy(rawValue: opt("--backend") ?? "auto") else {
+        eprint("--backend must be one of \(GemmBackendPolicy.allCases.map(\.rawValue))"); exit(64)
+    }
     do {
-        let bench = CUDAEncoderBench(kernels: try CUDAKernels.shared())
+        let kernels = try CUDAKernels.shared()
+        kernels.backendPolicy = policy
+        let bench = CUDAEncoderBench(kernels: kernels)
         bench.print = say
         try bench.run(models: models, batches: ints("--batches", [1, 2, 4, 8, 16, 32, 64, 128]), seqs: ints("--seqs", [128, 256]),
                       recipes: recipes, tuneFloor: floor, tuner: floor.map { _ in EncoderAutotuner(path: opt("--tune-cache")) })

@@ -50,7 +50,8 @@ public final class CUDAEncoderBench {
                         print(line)
                     }
                     if let floor = tuneFloor, let tuner {
-                        let best = try tuner.best(model: config.name, device: device, batch: batch, seq: seq, floor: floor) {
+                        let best = try tuner.best(model: config.name, device: device + "|gemm=\(kernels.backendPolicy.rawValue)",
+                                                  batch: batch, seq: seq, floor: floor) {
                             try measure($0)
                         }
                         // A remembered choice is timed again in this run.
@@ -61,6 +62,10 @@ public final class CUDAEncoderBench {
             }
         }
         try tuner?.save()
+        for (key, c) in kernels.gemmBackendChoices.sorted(by: { $0.key < $1.key }) {
+            let own = c.ownMicros.map(format3) ?? "-", lt = c.ltMicros.map(format3) ?? "-"
+            print("backend shape=\(key) choice=\(c.backend) own_us=\(own) lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")")
+        }
     }
 }
 

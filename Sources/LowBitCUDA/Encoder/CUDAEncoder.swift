@@ -149,17 +149,20 @@ public final class CUDAEncoder: @unchecked Sendable {
         }
     }
 
-    /// y = x·Wᵀ + b (+ GELU) with W in precision p: fp16 x, or x's codes `q`.
+    /// y = x·Wᵀ + b (+ GELU) with W in precision p: fp16 x, or x's codes `q`; on the backend
+    /// `kernels.backendPolicy` gives for the shape (own `mma.sync` kernel or cuBLASLt).
     func gemm(_ w: DeviceLinear, _ p: GemmPrecision, x: DeviceMatrix, q: ActivationQuantization?, y: DeviceMatrix,
               gelu: Bool = false) throws(CUDAError) {
         switch p {
         case .fp16:
-            try kernels.gemmF16(a: x, b: DeviceMatrix(w.weight, rows: w.out, cols: w.inp), bias: w.bias, c: y, gelu: gelu)
+            try kernels.gemmAny(.fp16, a: x, b: DeviceMatrix(w.weight, rows: w.out, cols: w.inp), scaleA: nil, scaleB: nil,
+                                bias: w.bias, c: y, gelu: gelu)
         case .int8, .fp8, .w4a8:
             guard let q else { throw .invalidArgument("GPU encoder: \(p) GEMM without quantized input") }
             let kind: GemmKind = p == .int8 ? .int8 : (p == .fp8 ? .fp8e4m3 : .w4a8)
-            try kernels.gemm(kind: kind, a: q.codes, b: DeviceMatrix(w.weight, rows: w.out, cols: p == .w4a8 ? w.inp / 2 : w.inp),
-                             scaleA: q.scales, scaleB: w.scales!, bias: w.bias, c: y, gelu: gelu)
+            try kernels.gemmAny(.eightBit(kind), a: q.codes,
+                                b: DeviceMatrix(w.weight, rows: w.out, cols: p == .w4a8 ? w.inp / 2 : w.inp),
+                                scaleA: q.scales, scaleB: w.scales!, bias: w.bias, c: y, gelu: gelu)
         }
     }
 

@@ -6,13 +6,21 @@
 /// e4m3 as bytes, scales as f32. Matrices are row-major with a row stride (`ld`, in elements).
 public final class CUDAKernels: @unchecked Sendable {
     public let context: CUDAContext
-    private let lock = Lock()
+    let lock = Lock()
     private var modules: [String: CUDAModule] = [:]
     private var functions: [String: CUDAFunction] = [:]
     /// Forces one GEMM tile configuration (bench and tests); nil: `defaultConfig(kind:m:n:)`.
     public var gemmConfigOverride: GemmConfig?
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
+    /// Which GEMM implementation `gemmAny` runs (see `GemmBackendPolicy`).
+    public var backendPolicy: GemmBackendPolicy = .own
+    /// cuBLASLt, loaded on first use (nil: not tried yet).
+    var ltState: Result<CUBLASLt, CUDAError>?
+    /// `.auto`'s remembered choices and timings, by GEMM shape key.
+    var backendChoices: [String: GemmBackendChoice] = [:]
+    /// FP8 through cuBLASLt with Hopper's fast (reduced-precision) accumulation.
+    public var ltFastAccumulation = false
 
     /// A device buffer of at least `count` f32 ones (the unit scales of `gemmF16`).
     func unitScales(_ count: Int) throws(CUDAError) -> DeviceBuffer {
