@@ -20,7 +20,11 @@ __device__ void quant_rows(const h16 *x, int ldx, int n, u8 *q, int ldq, float *
     extern __shared__ float buf[];
     __shared__ float red[32];
     const long row = blockIdx.x;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) buf[i] = h2f(x[row * ldx + i]);
+    if (vec8(x + row * ldx, n, 2)) {
+        for (int c = threadIdx.x; c < n / 8; c += blockDim.x) load_h8(x + row * ldx + 8 * c, buf + 8 * c);
+    } else {
+        for (int i = threadIdx.x; i < n; i += blockDim.x) buf[i] = h2f(x[row * ldx + i]);
+    }
     __syncthreads();
     quantize_row<QMODE>(buf, n, q + row * ldq, scale + row, red);
 }

@@ -96,9 +96,9 @@ public struct DeviceMatrix: @unchecked Sendable {
 
 /// Activation quantization written by the row kernels: codes [rows, n] and per-row f32 scales.
 public enum ActivationQuantization: Sendable {
-    /// INT8 symmetric: q = rn(v·127/absmax) clamped to ±127, scale = absmax/127.
+    /// INT8 symmetric: scale s = absmax/127, q = rn(v / s) clamped to ±127 (LowBitQuant's formula).
     case int8(codes: DeviceMatrix, scales: DeviceBuffer)
-    /// FP8 e4m3: q = e4m3(v·448/absmax) (round to nearest even, saturating), scale = absmax/448.
+    /// FP8 e4m3: scale s = absmax/448, q = e4m3(v / s) (round to nearest even, saturating).
     case fp8e4m3(codes: DeviceMatrix, scales: DeviceBuffer)
 
     var codes: DeviceMatrix {

@@ -85,7 +85,10 @@ public final class CUBLASLt: @unchecked Sendable {
         try checkLt(api.cublasLtMatmulDescSetAttribute!(desc, attr, &v, MemoryLayout<T>.size), "cublasLtMatmulDescSetAttribute(\(what))")
     }
 
-    private func makePlan(_ key: PlanKey) throws(CUDAError) -> Plan {
+    /// Creates the descriptors and asks the heuristic for an algorithm. The pointers are set
+    /// before the heuristic runs: with outer-vector scale modes it rejects (INVALID_VALUE) a
+    /// descriptor whose scale pointers are still null.
+    private func makePlan(_ key: PlanKey, bias: UInt64?, rowScales: UInt64?, colScales: UInt64?) throws(CUDAError) -> Plan {
         let plan = Plan(api: api)
         let (abType, cType, compute, scaleType): (Int32, Int32, Int32, Int32)
         switch key.kind {
@@ -106,7 +109,10 @@ public final class CUBLASLt: @unchecked Sendable {
             try setDesc(desc, LB_CUBLASLT_MATMUL_DESC_A_SCALE_MODE, outer, "A_SCALE_MODE")
             try setDesc(desc, LB_CUBLASLT_MATMUL_DESC_B_SCALE_MODE, outer, "B_SCALE_MODE")
             try setDesc(desc, LB_CUBLASLT_MATMUL_DESC_FAST_ACCUM, Int8(key.fastAccumulation ? 1 : 0), "FAST_ACCUM")
+            try setDesc(desc, LB_CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, colScales ?? 0, "A_SCALE_POINTER")
+            try setDesc(desc, LB_CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, rowScales ?? 0, "B_SCALE_POINTER")
         }
+        if let bias { try setDesc(desc, LB_CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias, "BIAS_POINTER") }
         try checkLt(api.cublasLtMatrixLayoutCreate!(&plan.a, abType, UInt64(key.k), UInt64(key.n), Int64(key.ldb)), "cublasLtMatrixLayoutCreate(A)")
         try checkLt(api.cublasLtMatrixLayoutCreate!(&plan.b, abType, UInt64(key.k), UInt64(key.m), Int64(key.lda)), "cublasLtMatrixLayoutCreate(B)")
         try checkLt(api.cublasLtMatrixLayoutCreate!(&plan.c, cType, UInt64(key.n), UInt64(key.m), Int64(key.ldc)), "cublasLtMatrixLayoutCreate(C)")
@@ -153,7 +159,12 @@ public final class CUBLASLt: @unchecked Sendable {
         try context.makeCurrent()
         try lock.withLock { () throws(CUDAError) in
             let plan: Plan
-            if let p = plans[key] { plan = p } else { plan = try makePlan(key); plans[key] = plan }
+            if let p = plans[key] {
+                plan = p
+            } else {
+                plan = try makePlan(key, bias: bias, rowScales: rowScales, colScales: colScales)
+                plans[key] = plan
+            }
             let desc = plan.desc!
             if let bias { try setDesc(desc, LB_CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias, "BIAS_POINTER") }
             if kind == .fp8e4m3 {
