@@ -17,6 +17,30 @@ extension CUDASelfTest {
         }
         // The automatic choice gives a correct result whichever backend it takes.
         try f16Check(m: 256, n: 2304, k: 768, bias: true, gelu: true, policy: .auto)
+        // INT8 gives the same bits on both backends (exact INT32 sums, one `dequant` formula).
+        for gelu in [false, true] { try int8SameBits(m: 129, n: 256, k: 768, gelu: gelu) }
+    }
+
+    func int8SameBits(m: Int, n: Int, k: Int, gelu: Bool) throws(CUDAError) {
+        let a = try context.upload(rng.int8s(m * k)), b = try context.upload(rng.int8s(n * k))
+        let sa = try context.upload((0..<m).map { _ in rng.uniform(0.001, 0.02) })
+        let sb = try context.upload((0..<n).map { _ in rng.uniform(0.001, 0.02) })
+        let bias = try context.upload(rng.halves(n, -1, 1))
+        var outs: [[UInt16]] = []
+        for lt in [false, true] {
+            let c = try context.allocate(UInt16.self, count: m * n)
+            try context.fill(c, byte: 0xFF)
+            let am = DeviceMatrix(a, rows: m, cols: k), bm = DeviceMatrix(b, rows: n, cols: k), cm = DeviceMatrix(c, rows: m, cols: n)
+            if lt {
+                try kernels.gemmLt(.eightBit(.int8), a: am, b: bm, scaleA: sa, scaleB: sb, bias: bias, c: cm, gelu: gelu)
+            } else {
+                try kernels.gemm(kind: .int8, a: am, b: bm, scaleA: sa, scaleB: sb, bias: bias, c: cm, gelu: gelu)
+            }
+            outs.append(try context.download(c, as: UInt16.self, count: m * n))
+        }
+        let diff = zip(outs[0], outs[1]).filter { $0 != $1 }.count
+        record("gemm-lt.int8-same-bits-as-own\(gelu ? "+gelu" : "")", "M\(m) N\(n) K\(k)", worst: diff == 0 ? 0 : .infinity,
+               detail: diff == 0 ? "" : "\(diff) of \(m * n) outputs differ")
     }
 
     /// FP16 GEMM through `gemmAny` under `policy` against the double reference: one fp16

@@ -18,15 +18,17 @@ extension EncoderWeights {
 
 /// Sentence embeddings on the GPU for `lowbit embed --device cuda`: a `BertModel` (float, or a
 /// quantized directory's W8A8 sites, whose codes the INT8 GEMM uses as they are) run by
-/// `CUDAEncoder` with the recipe the model asks for (`quantizedRecipe()`, else FP16), GEMM
-/// backend chosen per shape (`.auto`), mean-pooled and L2-normalized like `SentenceEmbedder`.
+/// `CUDAEncoder` with the recipe the model asks for (`quantizedRecipe()`, else FP16), GEMMs on
+/// cuBLASLt (W4A8 on the own kernel), mean-pooled and L2-normalized like `SentenceEmbedder`.
 public final class CUDASentenceEncoder {
     public let encoder: CUDAEncoder
     public var recipe: EncoderRecipe { encoder.recipe }
 
     public init(model: BertModel, kernels: CUDAKernels? = nil) throws {
         let k = try kernels ?? CUDAKernels.shared()
-        if k.backendPolicy == .own { k.backendPolicy = .auto }
+        // Pinned, not `.auto`: a timing-based choice could differ between processes, and FP16/FP8
+        // on cuBLASLt and on the own kernel sum in different orders (INT8 is bit-identical).
+        k.backendPolicy = .cublasLt
         let weights = try EncoderWeights(model: model)
         encoder = try CUDAEncoder(weights: weights, kernels: k)
         encoder.recipe = try weights.quantizedRecipe() ?? .fp16

@@ -47,7 +47,7 @@ extern "C" __global__ void lb_dequant_i32(const int *acc, int ldacc, const float
             const int av[4] = {a.x, a.y, a.z, a.w};
             float v[4];
             for (int j = 0; j < 4; j++) {
-                v[j] = (float)av[j] * s * sb[c0 + j] + (bias ? h2f(bias[c0 + j]) : 0.0f);
+                v[j] = dequant((float)av[j], s, sb[c0 + j], bias ? h2f(bias[c0 + j]) : 0.0f);
                 if (gelu) v[j] = gelu_erf(v[j]);
             }
             uint2 o;
@@ -55,7 +55,7 @@ extern "C" __global__ void lb_dequant_i32(const int *acc, int ldacc, const float
             o.y = pack_h2(v[2], v[3]);
             *(uint2 *)(c + (long)r * ldc + c0) = o;
         } else {
-            float v = (float)acc[(long)r * ldacc + c0] * s * sb[c0] + (bias ? h2f(bias[c0]) : 0.0f);
+            float v = dequant((float)acc[(long)r * ldacc + c0], s, sb[c0], bias ? h2f(bias[c0]) : 0.0f);
             if (gelu) v = gelu_erf(v);
             c[(long)r * ldc + c0] = f2h(v);
         }

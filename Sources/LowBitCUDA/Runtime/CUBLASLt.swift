@@ -173,23 +173,13 @@ public final class CUBLASLt: @unchecked Sendable {
                 try setDesc(desc, LB_CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, rowScales, "B_SCALE_POINTER")
             }
             let stream = context.stream.handle
-            let rc: Int32
-            if kind == .int8 {
-                var one: Int32 = 1, zero: Int32 = 0
-                rc = withUnsafePointer(to: &plan.algo) { algo in
-                    api.cublasLtMatmul!(handle, desc, &one, UnsafeRawPointer(bitPattern: UInt(b)), plan.a,
-                                        UnsafeRawPointer(bitPattern: UInt(a)), plan.b, &zero, UnsafeRawPointer(bitPattern: UInt(c)),
-                                        plan.c, UnsafeMutableRawPointer(bitPattern: UInt(c)), plan.c, algo,
-                                        UnsafeMutableRawPointer(bitPattern: UInt(workspace.address)), Self.workspaceBytes, stream)
-                }
-            } else {
-                var one: Float = 1, zero: Float = 0
-                rc = withUnsafePointer(to: &plan.algo) { algo in
-                    api.cublasLtMatmul!(handle, desc, &one, UnsafeRawPointer(bitPattern: UInt(b)), plan.a,
-                                        UnsafeRawPointer(bitPattern: UInt(a)), plan.b, &zero, UnsafeRawPointer(bitPattern: UInt(c)),
-                                        plan.c, UnsafeMutableRawPointer(bitPattern: UInt(c)), plan.c, algo,
-                                        UnsafeMutableRawPointer(bitPattern: UInt(workspace.address)), Self.workspaceBytes, stream)
-                }
+            // alpha = 1, beta = 0 in the scale type: INT32 for INT8, f32 otherwise (same 4 bytes wide).
+            var one: UInt32 = kind == .int8 ? 1 : Float(1).bitPattern, zero: UInt32 = 0
+            let rc = withUnsafePointer(to: &plan.algo) { algo in
+                api.cublasLtMatmul!(handle, desc, &one, UnsafeRawPointer(bitPattern: UInt(b)), plan.a,
+                                    UnsafeRawPointer(bitPattern: UInt(a)), plan.b, &zero, UnsafeRawPointer(bitPattern: UInt(c)),
+                                    plan.c, UnsafeMutableRawPointer(bitPattern: UInt(c)), plan.c, algo,
+                                    UnsafeMutableRawPointer(bitPattern: UInt(workspace.address)), Self.workspaceBytes, stream)
             }
             try checkLt(rc, "cublasLtMatmul(\(kind) M\(m) N\(n) K\(k))")
         }
