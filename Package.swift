@@ -33,7 +33,7 @@ let package = Package(
             name: "lowbit",
             dependencies: [
                 "LowBitCore", "LowBitQuant", "LowBitIO", "LowBitTokenizers", "LowBitModels", "LowBitEval", "LowBitAlgorithms",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LowBitCUDA", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "lowbit-bench", dependencies: ["LowBitCore", "CLowBitKernels", "LowBitQuant", "LowBitModels"]),

@@ -154,3 +154,46 @@ int lb_nvrtc_load(const char *path, char *err, size_t n) {
     }
     return 0;
 }
+
+static lb_cublaslt_api lt;
+
+const lb_cublaslt_api *lb_cublaslt_api_table(void) { return &lt; }
+
+#define LTSYM(lib, field, name) ok &= sym(lib, (void **)&lt.field, name, NULL, err, n)
+
+int lb_cublaslt_load(const char *path, char *err, size_t n) {
+    if (err && n) err[0] = 0;
+    if (lt.cublasLtMatmul) return 0;
+    const char *names[] = {
+        path, getenv("LOWBIT_CUBLASLT"), "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so",
+        "/usr/local/cuda/lib64/libcublasLt.so",
+        "/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13",
+        "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so",
+    };
+    void *lib = open_first(names, path ? 1 : sizeof names / sizeof names[0], err, n);
+    if (!lib) return 1;
+    lb_cublaslt_api t = lt;
+    if (err && n) err[0] = 0;
+    int ok = 1;
+    LTSYM(lib, cublasLtCreate, "cublasLtCreate");
+    LTSYM(lib, cublasLtDestroy, "cublasLtDestroy");
+    LTSYM(lib, cublasLtGetStatusName, "cublasLtGetStatusName");
+    LTSYM(lib, cublasLtGetStatusString, "cublasLtGetStatusString");
+    LTSYM(lib, cublasLtGetVersion, "cublasLtGetVersion");
+    LTSYM(lib, cublasLtMatmulDescCreate, "cublasLtMatmulDescCreate");
+    LTSYM(lib, cublasLtMatmulDescDestroy, "cublasLtMatmulDescDestroy");
+    LTSYM(lib, cublasLtMatmulDescSetAttribute, "cublasLtMatmulDescSetAttribute");
+    LTSYM(lib, cublasLtMatrixLayoutCreate, "cublasLtMatrixLayoutCreate");
+    LTSYM(lib, cublasLtMatrixLayoutDestroy, "cublasLtMatrixLayoutDestroy");
+    LTSYM(lib, cublasLtMatmulPreferenceCreate, "cublasLtMatmulPreferenceCreate");
+    LTSYM(lib, cublasLtMatmulPreferenceDestroy, "cublasLtMatmulPreferenceDestroy");
+    LTSYM(lib, cublasLtMatmulPreferenceSetAttribute, "cublasLtMatmulPreferenceSetAttribute");
+    LTSYM(lib, cublasLtMatmulAlgoGetHeuristic, "cublasLtMatmulAlgoGetHeuristic");
+    // cublasLtMatmul last: its presence marks the table as complete.
+    LTSYM(lib, cublasLtMatmul, "cublasLtMatmul");
+    if (!ok) {
+        memcpy(&lt, &t, sizeof lt);
+        return 2;
+    }
+    return 0;
+}

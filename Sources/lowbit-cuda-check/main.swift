@@ -1,15 +1,18 @@
 // lowbit-cuda-check: runs the CUDA kernels against their CPU references and times them.
 //
 //   lowbit-cuda-check selftest [--quick]   PASS/FAIL line per check, then "N passed, M failed"
-//   lowbit-cuda-check bench [gemm|fp8|w4a8|attention|rows|graphs]...   (default: all)
+//   lowbit-cuda-check bench [gemm|fp8|w4a8|large|lt|attention|rows|graphs]...   (default: all but large, lt)
 //   lowbit-cuda-check compile [--arch sm_90]  compile every kernel variant with NVRTC into the kernel
 //                                          cache (no GPU needed)
 //   lowbit-cuda-check info                 device and library versions
-//   lowbit-cuda-check encoder-bench [--models bert-base,bert-large] [--batches 1,2,…] [--seqs 128,256]
+//   lowbit-cuda-check encoder-bench [--models bert-base,bert-large,PATH] [--batches 1,2,…] [--seqs 128,256]
 //                     [--recipes fp16,int8,fp8,w4a8] [--tune-floor int8] [--tune-cache FILE]
+//                     [--backend own|cublasLt|auto]   (GEMM backend; auto: the faster per shape, default)
 //                                          BERT forward passes (random weights) as CUDA graphs, ms per batch
-//   lowbit-cuda-check encoder-pack MODEL_DIR|--random OUT_DIR   (CPU) weights pack (F16) + CPU reference embeddings
-//   lowbit-cuda-check encoder-agree PACK_DIR          GPU vs CPU embeddings, PASS/FAIL
+//   lowbit-cuda-check encoder-pack MODEL_DIR|--random OUT_DIR [--quantized QUANT_DIR]
+//                                          (CPU) GPU weights pack (+ the quantized directory's W8A8 codes)
+//                                          and CPU reference embeddings / per-layer states
+//   lowbit-cuda-check encoder-agree PACK_DIR [--backend own|cublasLt|auto]   GPU vs CPU, PASS/FAIL
 //
 // Exit status: 0 all passed; 1 a check failed; 2 CUDA not available (message on stderr).
 #if canImport(Glibc)
@@ -85,6 +88,7 @@ case "bench":
             case "attention": try bench.attention()
             case "rows": try bench.rows()
             case "graphs": try bench.graphs()
+            case "lt": try bench.gemmLt()
             default: print("unknown bench part \(p)")
             }
         }
@@ -98,27 +102,39 @@ case "bench-f16":
 case "encoder-bench":
     func opt(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     func ints(_ name: String, _ d: [Int]) -> [Int] { opt(name).map { $0.split(separator: ",").compactMap { Int($0) } } ?? d }
-    let models = (opt("--models") ?? "bert-base,bert-large").split(separator: ",").compactMap { m -> EncoderConfig? in
-        m == "bert-base" ? .bertBase : (m == "bert-large" ? .bertLarge : nil)
-    }
+    let models = (opt("--models") ?? "bert-base,bert-large").split(separator: ",").map(String.init)
     let recipes = (opt("--recipes") ?? "fp16,int8,fp8,w4a8").split(separator: ",").compactMap { EncoderRecipe(String($0)) }
     let floor = opt("--tune-floor").flatMap { EncoderRecipe($0) }
+    guard let policy = GemmBackendPolicy(rawValue: opt("--backend") ?? "auto") else {
+        eprint("--backend must be one of \(GemmBackendPolicy.allCases.map(\.rawValue))"); exit(64)
+    }
     do {
-        let bench = CUDAEncoderBench(kernels: try CUDAKernels.shared())
+        let kernels = try CUDAKernels.shared()
+        kernels.backendPolicy = policy
+        let bench = CUDAEncoderBench(kernels: kernels)
         bench.print = say
         try bench.run(models: models, batches: ints("--batches", [1, 2, 4, 8, 16, 32, 64, 128]), seqs: ints("--seqs", [128, 256]),
-                      recipes: recipes, tuneFloor: floor, tuner: floor.map { _ in EncoderAutotuner(path: opt("--tune-cache")) })
+                      recipes: recipes, tuneFloor: floor, tuneCache: opt("--tune-cache"))
     } catch let e as CUDAError { fail(e) } catch { eprint("\(error)"); exit(1) }
 case "encoder-pack":
-    guard args.count >= 2 else { eprint("usage: lowbit-cuda-check encoder-pack MODEL_DIR|--random OUT_DIR"); exit(64) }
+    guard args.count >= 2 else {
+        eprint("usage: lowbit-cuda-check encoder-pack MODEL_DIR|--random OUT_DIR [--quantized QUANT_DIR]"); exit(64)
+    }
     do {
         let random = args[0] == "--random"
-        try CUDAEncoderAgreement.pack(modelDir: random ? nil : args[0], outDir: args[1], vocabRows: random ? 2048 : 8192, log: say)
+        let quantized = args.firstIndex(of: "--quantized").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+        try CUDAEncoderAgreement.pack(modelDir: random ? nil : args[0], quantizedDir: quantized, outDir: args[1],
+                                      vocabRows: random ? 2048 : 8192, log: say)
     } catch { eprint("\(error)"); exit(1) }
 case "encoder-agree":
-    guard args.count >= 1 else { eprint("usage: lowbit-cuda-check encoder-agree PACK_DIR"); exit(64) }
+    guard args.count >= 1 else { eprint("usage: lowbit-cuda-check encoder-agree PACK_DIR [--backend own|cublasLt|auto]"); exit(64) }
     do {
-        let failed = try CUDAEncoderAgreement.agree(packDir: args[0], kernels: try CUDAKernels.shared(), log: say)
+        let kernels = try CUDAKernels.shared()
+        if let i = args.firstIndex(of: "--backend"), i + 1 < args.count {
+            guard let p = GemmBackendPolicy(rawValue: args[i + 1]) else { eprint("unknown --backend \(args[i + 1])"); exit(64) }
+            kernels.backendPolicy = p
+        }
+        let failed = try CUDAEncoderAgreement.agree(packDir: args[0], kernels: kernels, log: say)
         say(failed == 0 ? "encoder-agree: all passed" : "encoder-agree: \(failed) failed")
         exit(failed == 0 ? 0 : 1)
     } catch let e as CUDAError { fail(e) } catch { eprint("\(error)"); exit(1) }

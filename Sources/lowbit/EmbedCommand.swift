@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LowBitCUDA
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,15 +17,24 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Texts per forward pass.") var batchSize = 32
     @Option(help: "How a quantized directory runs: simulated (FP32 GEMMs on dequantized weights) or integer (INT8 kernels where the scheme allows).") var engine: Engine = .simulated
     @Option(help: "Longest encoding in tokens, [CLS]/[SEP] included.") var maxLength = 256
+    @Option(help: "cpu, or cuda (NVIDIA GPU: FP16, or the quantized directory's W8A8 codes on the INT8 GEMM).") var device: Device = .cpu
+
+    enum Device: String, ExpressibleByArgument, CaseIterable { case cpu, cuda }
 
     func run() throws {
         guard batchSize > 0, maxLength > 2 else { throw ValidationError("--batch-size must be > 0 and --max-length > 2") }
         let lines = try readLines(input)
+        guard device == .cpu || engine == .simulated else {
+            throw ValidationError("--engine integer is a CPU engine; with --device cuda the W8A8 sites run on the GPU's INT8 GEMM")
+        }
         let embedder = try Loaders.sentenceEmbedder(model, maxLength: maxLength, engine: engine)
+        let gpu = device == .cuda ? try CUDASentenceEncoder(model: embedder.model) : nil
+        if let gpu { FileHandle.standardError.write(Data("\(model): CUDA, recipe \(gpu.recipe)\n".utf8)) }
         var index = 0
         for start in stride(from: 0, to: lines.count, by: batchSize) {
             let chunk = Array(lines[start..<min(start + batchSize, lines.count)])
-            for vector in try embedder.embed(chunk, batchSize: batchSize) {
+            let vectors = try gpu?.embed(ids: chunk.map(embedder.ids), batchSize: batchSize) ?? embedder.embed(chunk, batchSize: batchSize)
+            for vector in vectors {
                 let values = vector.map { String($0) }.joined(separator: ",")
                 print("{\"index\":\(index),\"embedding\":[\(values)]}")
                 index += 1

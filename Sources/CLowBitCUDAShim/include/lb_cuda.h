@@ -115,6 +115,92 @@ int lb_cuda_driver_load(const char *path, char *err, size_t errLength);
 /// The table; entries stay NULL until the matching loader succeeded.
 const lb_cuda_api *lb_cuda_api_table(void);
 
+
+// ---- cuBLASLt (cublasLt.h, CUDA 12/13) ----
+typedef int lb_cublasStatus;                     // CUBLAS_STATUS_SUCCESS = 0
+typedef struct lb_cublasLtContext *lb_cublasLtHandle;
+typedef void *lb_cublasLtMatmulDesc;             // opaque descriptors (pointers)
+typedef void *lb_cublasLtMatrixLayout;
+typedef void *lb_cublasLtMatmulPreference;
+/// cublasLtMatmulAlgo_t: 8 × uint64 (semi-opaque, copied by value).
+typedef struct { unsigned long long data[8]; } lb_cublasLtMatmulAlgo;
+/// cublasLtMatmulHeuristicResult_t.
+typedef struct {
+    lb_cublasLtMatmulAlgo algo;
+    size_t workspaceSize;
+    lb_cublasStatus state;
+    float wavesCount;
+    int reserved[4];
+} lb_cublasLtMatmulHeuristicResult;
+
+// cudaDataType_t (library_types.h)
+#define LB_CUDA_R_32F 0
+#define LB_CUDA_R_16F 2
+#define LB_CUDA_R_8I 3
+#define LB_CUDA_R_32I 10
+#define LB_CUDA_R_16BF 14
+#define LB_CUDA_R_8F_E4M3 28
+// cublasComputeType_t
+#define LB_CUBLAS_COMPUTE_32F 68
+#define LB_CUBLAS_COMPUTE_32I 72
+// cublasOperation_t
+#define LB_CUBLAS_OP_N 0
+#define LB_CUBLAS_OP_T 1
+// cublasLtMatmulDescAttributes_t
+#define LB_CUBLASLT_MATMUL_DESC_TRANSA 3
+#define LB_CUBLASLT_MATMUL_DESC_TRANSB 4
+#define LB_CUBLASLT_MATMUL_DESC_EPILOGUE 7
+#define LB_CUBLASLT_MATMUL_DESC_BIAS_POINTER 8
+#define LB_CUBLASLT_MATMUL_DESC_A_SCALE_POINTER 17
+#define LB_CUBLASLT_MATMUL_DESC_B_SCALE_POINTER 18
+#define LB_CUBLASLT_MATMUL_DESC_FAST_ACCUM 25
+#define LB_CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE 26
+#define LB_CUBLASLT_MATMUL_DESC_A_SCALE_MODE 31
+#define LB_CUBLASLT_MATMUL_DESC_B_SCALE_MODE 32
+// cublasLtMatmulMatrixScale_t
+#define LB_CUBLASLT_MATMUL_MATRIX_SCALE_SCALAR_32F 0
+#define LB_CUBLASLT_MATMUL_MATRIX_SCALE_OUTER_VEC_32F 3
+// cublasLtEpilogue_t
+#define LB_CUBLASLT_EPILOGUE_DEFAULT 1
+#define LB_CUBLASLT_EPILOGUE_BIAS 4
+// cublasLtMatmulPreferenceAttributes_t
+#define LB_CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES 1
+
+/// The cuBLASLt entry points LowBit uses (GEMMs on the vendor's tuned kernels, chosen per shape).
+typedef struct lb_cublaslt_api {
+    lb_cublasStatus (*cublasLtCreate)(lb_cublasLtHandle *handle);
+    lb_cublasStatus (*cublasLtDestroy)(lb_cublasLtHandle handle);
+    const char *(*cublasLtGetStatusName)(lb_cublasStatus status);
+    const char *(*cublasLtGetStatusString)(lb_cublasStatus status);
+    size_t (*cublasLtGetVersion)(void);
+    lb_cublasStatus (*cublasLtMatmulDescCreate)(lb_cublasLtMatmulDesc *desc, int computeType, int scaleType);
+    lb_cublasStatus (*cublasLtMatmulDescDestroy)(lb_cublasLtMatmulDesc desc);
+    lb_cublasStatus (*cublasLtMatmulDescSetAttribute)(lb_cublasLtMatmulDesc desc, int attr, const void *buf, size_t size);
+    lb_cublasStatus (*cublasLtMatrixLayoutCreate)(lb_cublasLtMatrixLayout *layout, int type, unsigned long long rows,
+                                                  unsigned long long cols, long long ld);
+    lb_cublasStatus (*cublasLtMatrixLayoutDestroy)(lb_cublasLtMatrixLayout layout);
+    lb_cublasStatus (*cublasLtMatmulPreferenceCreate)(lb_cublasLtMatmulPreference *pref);
+    lb_cublasStatus (*cublasLtMatmulPreferenceDestroy)(lb_cublasLtMatmulPreference pref);
+    lb_cublasStatus (*cublasLtMatmulPreferenceSetAttribute)(lb_cublasLtMatmulPreference pref, int attr, const void *buf, size_t size);
+    lb_cublasStatus (*cublasLtMatmulAlgoGetHeuristic)(lb_cublasLtHandle handle, lb_cublasLtMatmulDesc desc,
+                                                      lb_cublasLtMatrixLayout a, lb_cublasLtMatrixLayout b,
+                                                      lb_cublasLtMatrixLayout c, lb_cublasLtMatrixLayout d,
+                                                      lb_cublasLtMatmulPreference pref, int requested,
+                                                      lb_cublasLtMatmulHeuristicResult *results, int *returned);
+    lb_cublasStatus (*cublasLtMatmul)(lb_cublasLtHandle handle, lb_cublasLtMatmulDesc desc, const void *alpha,
+                                      const void *a, lb_cublasLtMatrixLayout aDesc, const void *b, lb_cublasLtMatrixLayout bDesc,
+                                      const void *beta, const void *c, lb_cublasLtMatrixLayout cDesc,
+                                      void *d, lb_cublasLtMatrixLayout dDesc, const lb_cublasLtMatmulAlgo *algo,
+                                      void *workspace, size_t workspaceBytes, lb_CUstream stream);
+} lb_cublaslt_api;
+
+/// Loads cuBLASLt: `path` alone if not NULL, else $LOWBIT_CUBLASLT, libcublasLt.so.13/.12, the
+/// CUDA install folders. Returns 0 on success, else writes what was tried into `err`.
+int lb_cublaslt_load(const char *path, char *err, size_t errLength);
+
+/// The cuBLASLt table; entries stay NULL until `lb_cublaslt_load` succeeded.
+const lb_cublaslt_api *lb_cublaslt_api_table(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,26 +6,35 @@ import LowBitQuant
 
 /// Agreement of the GPU encoder with LowBitModels' CPU BERT on real weights.
 ///
-/// `pack` (CPU, no GPU) writes a folder that fits the device's 64 MiB carry: the model's
-/// weights as F16 safetensors with the word-embedding table cut to its first `vocabRows` rows,
-/// a config.json saying so, and refs.json with deterministic token sequences (ids below
+/// `pack` (CPU, no GPU) writes a folder that fits the device's 64 MiB carry: the GPU weights
+/// (`EncoderWeights.writePack`: F16 tables and float weights, the word table cut to its first
+/// `vocabRows` rows; with a quantized directory also its W8A8 codes and scales, so that both
+/// sides use the same INT8 weights), refs.json with deterministic token sequences (ids below
 /// `vocabRows`, [CLS] … [SEP], lengths 3…128) and their CPU embeddings (mean-pooled,
-/// L2-normalized) from the float model and from the simulated W8A8 model (weights INT8 per
-/// channel, activations INT8 per token, all four GEMMs of every block). Cutting the table
-/// changes nothing for ids below the cut.
+/// L2-normalized) from the float model, the CPU simulated W8A8 model and the CPU integer
+/// engine, and layers.safetensors with the simulated W8A8 hidden states after the embeddings
+/// and after every block for the first `layerSequences` sequences (F16), for a layer-by-layer
+/// comparison. Cutting the table changes nothing for ids below the cut.
 ///
-/// `agree` (GPU) loads the pack with `BertModel.load`, runs the sequences as one right-padded
-/// batch and prints PASS/FAIL for GPU FP16 vs CPU float and GPU W8A8 vs CPU simulated W8A8
-/// (minimum cosine over the sequences ≥ 0.9999), and the other recipes against CPU float.
+/// `agree` (GPU, `EncoderAgree+Check.swift`) prints PASS/FAIL against the issue's bounds.
 public enum CUDAEncoderAgreement {
     public struct Refs: Codable {
         public var sequences: [[Int32]]
         public var float: [[Float]]
-        /// CPU simulated W8A8 on the pack's fp16 weights.
+        /// CPU simulated W8A8 (the quantized directory's, or per-channel RTN of the float weights).
         public var w8a8: [[Float]]
-        /// Min cosine between CPU simulated W8A8 on fp16 and on fp32 weights (real models).
-        public var w8a8Sensitivity: Double?
+        /// CPU integer engine (`useIntegerKernels`) on the same directory, if one was given.
+        public var w8a8Integer: [[Float]]?
+        /// Where the W8A8 weights came from ("quantized directory …" or "RTN per channel").
+        public var w8a8Source: String
+        /// Per QKV input (hidden states after the embeddings and blocks 0…L−2): fraction of the
+        /// INT8 activation codes that change when the CPU's fp32 values are rounded to fp16.
+        public var fp16CodeFlips: [Double]?
+        /// How many of `sequences` layers.safetensors holds.
+        public var layerSequences: Int?
     }
+
+    public static let layerSequences = 12
 
     public static func sequences(count: Int, vocabRows: Int) -> [[Int32]] {
         var rng = CUDAReference.RNG(seed: 2026)
@@ -37,147 +46,127 @@ public enum CUDAEncoderAgreement {
     }
 
     /// modelDir nil: a 2-layer MiniLM-shaped BERT with random weights (uniform ±1/√in, no
-    /// outliers: W8A8 is well conditioned there), vocabulary `vocabRows`.
-    public static func pack(modelDir: String?, outDir: String, vocabRows: Int = 8192, count: Int = 24,
-                            log: (String) -> Void) throws {
+    /// outliers: W8A8 is well conditioned there), vocabulary `vocabRows`. quantizedDir: a
+    /// `lowbit quantize` directory of modelDir whose W8A8 sites both sides run.
+    public static func pack(modelDir: String?, quantizedDir: String? = nil, outDir: String, vocabRows: Int = 8192,
+                            count: Int = 24, log: (String) -> Void) throws {
         let seqs = sequences(count: count, vocabRows: vocabRows)
         let batch = TokenBatch(sequences: seqs)
-        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        var entries: [SafeTensorsWriter.Entry] = []
-        func add(_ name: String, _ shape: [Int], _ v: [Float]) {
-            let halves = v.map(HalfPrecision.floatToF16)
-            entries.append(.init(name: name, dtype: .f16, shape: Shape(shape), bytes: halves.withUnsafeBytes { Data($0) }))
-        }
-        var float: [[Float]]? = nil
-        if let modelDir {
-            let model = try BertModel.load(path: modelDir)
-            float = BertModel.meanPool(try model.hiddenStates(batch), sequences: batch.sequences, normalize: true)
-            let st = try SafeTensorsFile(path: modelDir + "/model.safetensors")
-            for t in st.tensors where t.dtype == .f32 || t.dtype == .f16 {
-                var v = try st.float32(t)
-                var shape = t.shape.dims
-                if t.name.hasSuffix("word_embeddings.weight") {
-                    shape = [vocabRows, shape[1]]
-                    v = v.rows(0, vocabRows).copy()
-                }
-                add(t.name, shape, v.toArray())
-            }
-            var cfg = try String(contentsOfFile: modelDir + "/config.json", encoding: .utf8)
-            cfg = cfg.replacing(try Regex(#""vocab_size"\s*:\s*\d+"#), with: "\"vocab_size\": \(vocabRows)")
-            try AtomicFile.write(Data(cfg.utf8), to: outDir + "/config.json")
-        } else {
-            let h = 384, f = 1536, layers = 2
-            var rng = CUDAReference.RNG(seed: 99)
-            func uni(_ n: Int, _ a: Float) -> [Float] { (0..<n).map { _ in rng.uniform(-a, a) } }
-            func near1(_ n: Int) -> [Float] { (0..<n).map { _ in rng.uniform(0.9, 1.1) } }
-            add("embeddings.word_embeddings.weight", [vocabRows, h], uni(vocabRows * h, 0.5))
-            add("embeddings.position_embeddings.weight", [512, h], uni(512 * h, 0.5))
-            add("embeddings.token_type_embeddings.weight", [2, h], uni(2 * h, 0.5))
-            add("embeddings.LayerNorm.weight", [h], near1(h)); add("embeddings.LayerNorm.bias", [h], uni(h, 0.05))
-            for l in 0..<layers {
-                let p = "encoder.layer.\(l)."
-                for (name, o, i) in [("attention.self.query", h, h), ("attention.self.key", h, h), ("attention.self.value", h, h),
-                                     ("attention.output.dense", h, h), ("intermediate.dense", f, h), ("output.dense", h, f)] {
-                    add(p + name + ".weight", [o, i], uni(o * i, 1 / Float(i).squareRoot()))
-                    add(p + name + ".bias", [o], uni(o, 0.05))
-                }
-                for n in ["attention.output.LayerNorm", "output.LayerNorm"] {
-                    add(p + n + ".weight", [h], near1(h)); add(p + n + ".bias", [h], uni(h, 0.05))
-                }
-            }
-            let cfg = #"{"architectures": ["BertModel"], "model_type": "bert", "hidden_act": "gelu", "hidden_size": 384, "#
-                + #""intermediate_size": 1536, "layer_norm_eps": 1e-12, "max_position_embeddings": 512, "num_attention_heads": 12, "#
-                + #""num_hidden_layers": \#(layers), "type_vocab_size": 2, "vocab_size": \#(vocabRows)}"#
-            try AtomicFile.write(Data(cfg.utf8), to: outDir + "/config.json")
-        }
-        try SafeTensorsWriter.write(entries, to: outDir + "/model.safetensors")
+        let hfDir = modelDir ?? outDir + "/.random-hf"
+        if modelDir == nil { try writeRandomHF(to: hfDir, vocabRows: vocabRows) }
+        defer { if modelDir == nil { try? FileManager.default.removeItem(atPath: hfDir) } }
+        let floatModel = try BertModel.load(path: hfDir)
+        var weights = try EncoderWeights(model: floatModel)
+        let float = BertModel.meanPool(try floatModel.hiddenStates(batch), sequences: batch.sequences, normalize: true)
 
-        // References on the pack's fp16 weights (what the GPU runs).
-        let m16 = try BertModel.load(path: outDir)
-        let float16 = BertModel.meanPool(try m16.hiddenStates(batch), sequences: batch.sequences, normalize: true)
-        let scheme = QuantScheme(bits: .int8, granularity: .perChannel)
-        try m16.mapLinears { site in
-            guard let f = site.op as? FloatLinear else { return site.op }
-            return try QuantizedLinear(weight: QuantizedWeight(quantizing: f.weight, scheme: scheme), bias: f.bias,
-                                       input: .dynamicPerToken(bits: .int8), name: site.name)
-        }
-        let w8a8 = BertModel.meanPool(try m16.hiddenStates(batch), sequences: batch.sequences, normalize: true)
-        var sensitivity: Double? = nil
-        if let modelDir {
-            // How far simulated W8A8 moves on the CPU alone when only the weights are rounded to fp16.
-            let m32 = try BertModel.load(path: modelDir)
-            try m32.mapLinears { site in
+        // The W8A8 model on the CPU: the quantized directory's, or RTN per channel of the float model.
+        let w8a8Model: BertModel, source: String
+        var integer: [[Float]]? = nil
+        if let quantizedDir {
+            guard let m = try QuantizedModelDirectory.load(quantizedDir).encoder else {
+                throw CUDAError.invalidArgument("\(quantizedDir) is not a BERT encoder")
+            }
+            let q = try EncoderWeights(model: m)
+            guard q.layers.count == weights.layers.count else { throw CUDAError.invalidArgument("\(quantizedDir) has another layer count") }
+            for l in weights.layers.indices {
+                weights.layers[l].qkv.int8 = q.layers[l].qkv.int8
+                weights.layers[l].attentionOutput.int8 = q.layers[l].attentionOutput.int8
+                weights.layers[l].mlpIn.int8 = q.layers[l].mlpIn.int8
+                weights.layers[l].mlpOut.int8 = q.layers[l].mlpOut.int8
+            }
+            w8a8Model = m
+            source = "quantized directory \(quantizedDir) (recipe \(try weights.quantizedRecipe().map(\.description) ?? "none"))"
+            let mi = try QuantizedModelDirectory.load(quantizedDir).encoder!
+            let switched = try mi.useIntegerKernels()
+            integer = BertModel.meanPool(try mi.hiddenStates(batch), sequences: batch.sequences, normalize: true)
+            log("CPU integer engine on \(switched.count) of \(mi.linearSites().count) linear sites")
+        } else {
+            w8a8Model = try BertModel.load(path: hfDir)
+            let scheme = QuantScheme(bits: .int8, granularity: .perChannel)
+            try w8a8Model.mapLinears { site in
                 guard let f = site.op as? FloatLinear else { return site.op }
                 return try QuantizedLinear(weight: QuantizedWeight(quantizing: f.weight, scheme: scheme), bias: f.bias,
                                            input: .dynamicPerToken(bits: .int8), name: site.name)
             }
-            let w8a8x32 = BertModel.meanPool(try m32.hiddenStates(batch), sequences: batch.sequences, normalize: true)
-            sensitivity = zip(w8a8, w8a8x32).map { cosine($0, $1) }.min()
-            log("CPU simulated W8A8, fp16 vs fp32 weights: min cosine \(String(format: "%.6f", sensitivity!))")
+            source = "RTN per channel of the float weights (CPU) / WeightQuantizer.int8 (GPU)"
         }
-        let refs = Refs(sequences: seqs, float: float ?? float16, w8a8: w8a8, w8a8Sensitivity: sensitivity)
+        let w8a8 = BertModel.meanPool(try w8a8Model.hiddenStates(batch), sequences: batch.sequences, normalize: true)
+
+        // Layer by layer, first `layerSequences` sequences: hidden states and fp16 code flips.
+        let few = TokenBatch(sequences: Array(seqs.prefix(layerSequences)))
+        var h = try w8a8Model.embed(few)
+        var states: [Tensor] = [h], flips: [Double] = []
+        for i in 0..<w8a8Model.blockCount {
+            flips.append(codeFlips(h.toArray(), cols: weights.config.hidden))
+            h = w8a8Model.runBlock(i, hidden: h, batch: few)
+            states.append(h)
+        }
+        try weights.writePack(to: outDir, vocabRows: vocabRows)
+        var entries: [SafeTensorsWriter.Entry] = []
+        for (l, t) in states.enumerated() {
+            let halves = t.toArray().map(HalfPrecision.floatToF16)
+            entries.append(.init(name: "h\(l)", dtype: .f16, shape: t.shape, bytes: halves.withUnsafeBytes { Data($0) }))
+        }
+        try SafeTensorsWriter.write(entries, to: outDir + "/layers.safetensors")
+        let refs = Refs(sequences: seqs, float: float, w8a8: w8a8, w8a8Integer: integer, w8a8Source: source,
+                        fp16CodeFlips: flips, layerSequences: layerSequences)
         try AtomicFile.write(try JSONEncoder().encode(refs), to: outDir + "/refs.json")
-        log("wrote \(outDir): model.safetensors (F16, \(vocabRows) word rows), config.json, refs.json")
+        log("wrote \(outDir): encoder pack (\(vocabRows) word rows), refs.json, layers.safetensors; W8A8 from \(source)")
+    }
+
+    /// Fraction of symmetric per-token INT8 codes (s = absmax/127, q = rn(x/s)) of x: [rows, cols]
+    /// that change when x is rounded to fp16 first.
+    static func codeFlips(_ x: [Float], cols: Int) -> Double {
+        func codes(_ v: ArraySlice<Float>) -> [Int] {
+            let s = v.reduce(Float(0)) { max($0, abs($1)) } / 127
+            return v.map { s > 0 ? Int(max(-127, min(127, ($0 / s).rounded(.toNearestOrEven)))) : 0 }
+        }
+        var changed = 0
+        for r in 0..<(x.count / cols) {
+            let row = x[(r * cols)..<((r + 1) * cols)]
+            let a = codes(row), b = codes(ArraySlice(row.map { HalfPrecision.f16ToFloat(HalfPrecision.floatToF16($0)) }))
+            changed += zip(a, b).filter { $0 != $1 }.count
+        }
+        return Double(changed) / Double(max(x.count, 1))
+    }
+
+    /// A 2-layer MiniLM-shaped BERT with random weights as an HF directory (safetensors + config).
+    static func writeRandomHF(to dir: String, vocabRows: Int) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var entries: [SafeTensorsWriter.Entry] = []
+        func add(_ name: String, _ shape: [Int], _ v: [Float]) {
+            entries.append(.init(name: name, dtype: .f32, shape: Shape(shape), bytes: v.withUnsafeBytes { Data($0) }))
+        }
+        let h = 384, f = 1536, layers = 2
+        var rng = CUDAReference.RNG(seed: 99)
+        func uni(_ n: Int, _ a: Float) -> [Float] { (0..<n).map { _ in rng.uniform(-a, a) } }
+        func near1(_ n: Int) -> [Float] { (0..<n).map { _ in rng.uniform(0.9, 1.1) } }
+        add("embeddings.word_embeddings.weight", [vocabRows, h], uni(vocabRows * h, 0.5))
+        add("embeddings.position_embeddings.weight", [512, h], uni(512 * h, 0.5))
+        add("embeddings.token_type_embeddings.weight", [2, h], uni(2 * h, 0.5))
+        add("embeddings.LayerNorm.weight", [h], near1(h)); add("embeddings.LayerNorm.bias", [h], uni(h, 0.05))
+        for l in 0..<layers {
+            let p = "encoder.layer.\(l)."
+            for (name, o, i) in [("attention.self.query", h, h), ("attention.self.key", h, h), ("attention.self.value", h, h),
+                                 ("attention.output.dense", h, h), ("intermediate.dense", f, h), ("output.dense", h, f)] {
+                add(p + name + ".weight", [o, i], uni(o * i, 1 / Float(i).squareRoot()))
+                add(p + name + ".bias", [o], uni(o, 0.05))
+            }
+            for n in ["attention.output.LayerNorm", "output.LayerNorm"] {
+                add(p + n + ".weight", [h], near1(h)); add(p + n + ".bias", [h], uni(h, 0.05))
+            }
+        }
+        let cfg = #"{"architectures": ["BertModel"], "model_type": "bert", "hidden_act": "gelu", "hidden_size": 384, "#
+            + #""intermediate_size": 1536, "layer_norm_eps": 1e-12, "max_position_embeddings": 512, "num_attention_heads": 12, "#
+            + #""num_hidden_layers": \#(layers), "type_vocab_size": 2, "vocab_size": \#(vocabRows)}"#
+        try AtomicFile.write(Data(cfg.utf8), to: dir + "/config.json")
+        try SafeTensorsWriter.write(entries, to: dir + "/model.safetensors")
     }
 
     static func cosine(_ a: [Float], _ b: [Float]) -> Double {
         var ab = 0.0, aa = 0.0, bb = 0.0
         for i in a.indices { ab += Double(a[i]) * Double(b[i]); aa += Double(a[i]) * Double(a[i]); bb += Double(b[i]) * Double(b[i]) }
         return ab / max((aa * bb).squareRoot(), 1e-30)
-    }
-
-    /// Returns the number of failed checks.
-    public static func agree(packDir: String, kernels: CUDAKernels, log: (String) -> Void) throws -> Int {
-        let refs = try JSONDecoder().decode(Refs.self, from: Data(contentsOf: URL(fileURLWithPath: packDir + "/refs.json")))
-        let model = try BertModel.load(path: packDir)
-        let encoder = try CUDAEncoder(weights: try EncoderWeights(model: model), kernels: kernels)
-        log("GPU encoder: \(encoder.config), \(refs.sequences.count) sequences, one padded batch of \(refs.sequences.map(\.count).max() ?? 0)")
-        var failed = 0
-        func check(_ name: String, _ got: [[Float]], _ want: [[Float]], bound: Double?) {
-            let cs = zip(got, want).map { cosine($0, $1) }
-            let minC = cs.min() ?? 0, mean = cs.reduce(0, +) / Double(max(cs.count, 1))
-            let text = "\(name): min cosine \(String(format: "%.6f", minC)), mean \(String(format: "%.6f", mean))"
-            if let bound {
-                let ok = minC >= bound
-                if !ok { failed += 1 }
-                log("\(ok ? "PASS" : "FAIL") agree \(text) (bound \(bound))")
-            } else {
-                log("INFO agree \(text)")
-            }
-        }
-        failed += try gemmF16Check(kernels: kernels, log: log)
-        var out: [EncoderRecipe: [[Float]]] = [:]
-        for r in [EncoderRecipe.fp16, .w8a8, .fp8, .w4a8] {
-            encoder.recipe = r
-            out[r] = try encoder.embed(refs.sequences)
-        }
-        check("GPU fp16 vs CPU float", out[.fp16]!, refs.float, bound: 0.9999)
-        if let sens = refs.w8a8Sensitivity, sens < 0.9999 {
-            // This model's W8A8 is chaotic at the level of fp16 rounding (per-token scales set by
-            // outlier features leave most codes at 0/±1): 0.9999 is out of reach for any
-            // implementation that does not repeat the CPU's float arithmetic bit for bit.
-            log("INFO the CPU simulation itself moves to min cosine \(String(format: "%.6f", sens)) when only the weights are rounded to fp16")
-            check("GPU w8a8 (int8) vs CPU simulated W8A8 (bound: 1 − 2·(1 − that))", out[.w8a8]!, refs.w8a8, bound: 1 - 2 * (1 - sens))
-        } else {
-            check("GPU w8a8 (int8) vs CPU simulated W8A8", out[.w8a8]!, refs.w8a8, bound: 0.9999)
-        }
-        check("GPU w8a8 (int8) vs CPU float", out[.w8a8]!, refs.float, bound: nil)
-        check("CPU simulated W8A8 vs CPU float", refs.w8a8, refs.float, bound: nil)
-        check("GPU fp8 vs CPU float", out[.fp8]!, refs.float, bound: nil)
-        check("GPU w4a8 vs CPU float", out[.w4a8]!, refs.float, bound: nil)
-
-        // A graph replay gives the eager pass's bits.
-        encoder.recipe = .w8a8
-        let eager = try encoder.embed(refs.sequences)
-        let graph = try encoder.captureGraph()
-        try graph.launch()
-        let hs1 = try encoder.hiddenStates()
-        try encoder.forward()
-        let hs0 = try encoder.hiddenStates()
-        let same = hs0 == hs1 && !eager.isEmpty
-        if !same { failed += 1 }
-        log("\(same ? "PASS" : "FAIL") graph replay of the w8a8 forward equals the eager pass")
-        return failed
     }
 
     /// FP16 GEMM (+ bias, ± GELU) against a double reference on odd shapes, every tile

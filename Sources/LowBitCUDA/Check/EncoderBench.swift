@@ -3,64 +3,40 @@ import Glibc
 #endif
 import LowBitCore
 
-/// End-to-end encoder timings: BERT configs with random weights over a (batch, seq) grid, each
-/// recipe as one CUDA graph replay (CUDA events, median of 7 samples ≥ 5 ms), plus the
-/// autotuned recipe under a floor. Prints one line per measurement:
+/// End-to-end encoder timings (`CUDAEncoderBenchmark.run`) printed one line per measurement:
 ///
-///     encoder model=bert-base batch=8 seq=128 recipe=int8 ms=1.234 [eager_ms=…]
-///     encoder model=bert-base batch=8 seq=128 recipe=tuned floor=int8 best=int8/int8/fp16/int8 ms=… cached=0
+///     encoder model=bert-base batch=8 seq=128 recipe=int8 ms=1.234
+///     encoder model=bert-base batch=8 seq=128 recipe=tuned floor=int8 best=int8/int8/fp16/int8 ms=…
+///     backend shape=int8|M1024|N2304|K768|- choice=cublasLt own_us=… lt_us=…
 public final class CUDAEncoderBench {
     public let kernels: CUDAKernels
     public var print: (String) -> Void = { Swift.print($0) }
-    let timer: CUDABench
 
-    public init(kernels: CUDAKernels) {
-        self.kernels = kernels
-        timer = CUDABench(kernels: kernels)
-    }
+    public init(kernels: CUDAKernels) { self.kernels = kernels }
 
-    public func run(models: [EncoderConfig], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
-                    tuneFloor: EncoderRecipe?, tuner: EncoderAutotuner?) throws {
-        let device = kernels.context.device.name
-        for config in models {
+    /// models: "bert-base", "bert-large" (random weights) or paths.
+    public func run(models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
+                    tuneFloor: EncoderRecipe?, tuneCache: String?) throws {
+        for model in models {
             let t0 = DispatchTimer()
-            let encoder = try CUDAEncoder(weights: .random(config), kernels: kernels)
-            print("## encoder \(config), random weights, \(device) (set-up \(t0.format()))")
-            var rng = CUDAReference.RNG(seed: 11)
-            for seq in seqs {
-                for batch in batches {
-                    try encoder.prepare(batch: batch, seq: seq)
-                    try encoder.setInputs(ids: (0..<(batch * seq)).map { _ in Int32(rng.int(1000...(config.vocab - 1))) })
-                    var measured: [EncoderRecipe: Double] = [:]
-                    let measure = { (r: EncoderRecipe) throws(CUDAError) -> Double in
-                        if let t = measured[r] { return t }
-                        encoder.recipe = r
-                        let graph = try encoder.captureGraph()
-                        let t = try self.timer.time { () throws(CUDAError) in try graph.launch() } * 1000
-                        measured[r] = t
-                        return t
-                    }
-                    for r in recipes {
-                        let t = try measure(r)
-                        var line = "encoder model=\(config.name) batch=\(batch) seq=\(seq) recipe=\(r) ms=\(format3(t))"
-                        if batch * seq <= 256 {
-                            let eager = try timer.time { () throws(CUDAError) in try encoder.forward() } * 1000
-                            line += " eager_ms=\(format3(eager))"
-                        }
-                        print(line)
-                    }
-                    if let floor = tuneFloor, let tuner {
-                        let best = try tuner.best(model: config.name, device: device, batch: batch, seq: seq, floor: floor) {
-                            try measure($0)
-                        }
-                        // A remembered choice is timed again in this run.
-                        let ms = best.cached ? try measure(best.recipe) : best.ms
-                        print("encoder model=\(config.name) batch=\(batch) seq=\(seq) recipe=tuned floor=\(floor) best=\(best.recipe) ms=\(format3(ms)) cached=\(best.cached ? 1 : 0)")
+            print("## encoder \(model), \(kernels.context.device.name), GEMM backend \(kernels.backendPolicy.rawValue)")
+            let name = model.split(separator: "/").last.map(String.init) ?? model
+            let result = try CUDAEncoderBenchmark.run(
+                model: model, batches: batches, seqs: seqs, recipes: recipes, policy: kernels.backendPolicy,
+                tuneFloor: tuneFloor, tuneCache: tuneCache, kernels: kernels) { row in
+                    let head = "encoder model=\(name) batch=\(row.batch) seq=\(row.seq)"
+                    if row.tuned {
+                        self.print("\(head) recipe=tuned floor=\(tuneFloor!) best=\(row.recipe) ms=\(format3(row.ms))")
+                    } else {
+                        self.print("\(head) recipe=\(row.recipe) ms=\(format3(row.ms))")
                     }
                 }
+            for (key, c) in result.backendChoices.sorted(by: { $0.key < $1.key }) {
+                let own = c.ownMicros.map(format3) ?? "-", lt = c.ltMicros.map(format3) ?? "-"
+                print("backend shape=\(key) choice=\(c.backend) own_us=\(own) lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")")
             }
+            print("# \(model): \(t0.format())")
         }
-        try tuner?.save()
     }
 }
 

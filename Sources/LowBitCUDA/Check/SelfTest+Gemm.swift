@@ -25,8 +25,10 @@ extension CUDASelfTest {
         }
     }
 
-    /// Runs `kind` with each tile configuration (nil: the default choice) on the same random data.
-    func gemmCheck(_ kind: GemmKind, m: Int, n: Int, k: Int, configs: [GemmConfig?], bias: Bool, gelu: Bool) throws(CUDAError) {
+    /// Runs `kind` with each tile configuration (nil: the default choice) on the same random data;
+    /// `lt`: through cuBLASLt instead (`gemmLt`, configurations ignored).
+    func gemmCheck(_ kind: GemmKind, m: Int, n: Int, k: Int, configs: [GemmConfig?], bias: Bool, gelu: Bool,
+                   lt: Bool = false) throws(CUDAError) {
         let sa = (0..<m).map { _ in rng.uniform(0.001, 0.02) }, sb = (0..<n).map { _ in rng.uniform(0.001, 0.02) }
         let bv = rng.halves(n, -1, 1)
         var acc: [Double], accAbs: [Double]
@@ -56,20 +58,27 @@ extension CUDASelfTest {
         }
         let dsa = try context.upload(sa), dsb = try context.upload(sb), dbias = bias ? try context.upload(bv) : nil
         let dc = try context.allocate(UInt16.self, count: m * n)
-        for config in configs {
+        for config in lt ? [nil] : configs {
             try context.fill(dc, byte: 0xFF)
-            try kernels.gemm(kind: kind, a: DeviceMatrix(da, rows: m, cols: k), b: db, scaleA: dsa, scaleB: dsb, bias: dbias,
-                             c: DeviceMatrix(dc, rows: m, cols: n), gelu: gelu, config: config)
+            if lt {
+                try kernels.gemmLt(.eightBit(kind), a: DeviceMatrix(da, rows: m, cols: k), b: db, scaleA: dsa, scaleB: dsb,
+                                   bias: dbias, c: DeviceMatrix(dc, rows: m, cols: n), gelu: gelu)
+            } else {
+                try kernels.gemm(kind: kind, a: DeviceMatrix(da, rows: m, cols: k), b: db, scaleA: dsa, scaleB: dsb, bias: dbias,
+                                 c: DeviceMatrix(dc, rows: m, cols: n), gelu: gelu, config: config)
+            }
             let c = try context.download(dc, as: UInt16.self, count: m * n).map(CUDAReference.f16)
-            let name = "gemm.\(kind)\(bias ? "+bias" : "")\(gelu ? "+gelu" : "")"
+            let name = "gemm\(lt ? "-lt" : "").\(kind)\(bias ? "+bias" : "")\(gelu ? "+gelu" : "")"
             let fast = k % 16 == 0
-            let shape = "M\(m) N\(n) K\(k)" + (fast ? " \((config ?? kernels.defaultConfig(kind: kind, m: m, n: n)).name)" : " plain")
+            let shape = "M\(m) N\(n) K\(k)" + (lt ? " cuBLASLt" : fast ? " \((config ?? kernels.defaultConfig(kind: kind, m: m, n: n)).name)" : " plain")
             check(name, shape, c, ref) { i in
                 let scale = Double(sa[i / n]) * Double(sb[i % n])
                 let pre = abs(acc[i]) * scale + (bias ? abs(CUDAReference.f16(bv[i % n])) : 0)
                 var b = abs(ref[i]) * 0x1p-10 + pre * 4 * 0x1p-24 + 0x1p-25
                 if kind == .fp8e4m3 { b += 0x1p-20 * Double(k) * accAbs[i] * scale }
                 if gelu { b += 1e-6 }
+                // cuBLASLt FP8 rounds to fp16 before the separate GELU pass: |GELU'| ≤ 1.13 times that rounding.
+                if gelu && lt && kind == .fp8e4m3 { b += 1.13 * pre * 0x1p-11 }
                 return b
             }
         }

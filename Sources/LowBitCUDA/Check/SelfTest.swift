@@ -38,6 +38,7 @@ public final class CUDASelfTest {
         guarded("runtime") { () throws(CUDAError) in try runtimeChecks() }
         guarded("rows") { () throws(CUDAError) in try rowChecks(quick: quick) }
         guarded("gemm") { () throws(CUDAError) in try gemmChecks(quick: quick) }
+        guarded("gemm-lt") { () throws(CUDAError) in try ltChecks(quick: quick) }
         guarded("attention") { () throws(CUDAError) in try attentionChecks(quick: quick) }
         return results
     }

@@ -80,7 +80,7 @@ public final class CUDAEncoder: @unchecked Sendable {
         case .fp16:
             d = DeviceLinear(weight: try context.upload(w.weight.map(HalfPrecision.floatToF16)), scales: nil, bias: bias, out: w.out, inp: w.inp)
         case .int8:
-            let (q, s) = WeightQuantizer.int8(w.weight, out: w.out, inp: w.inp)
+            let (q, s) = w.int8.map { ($0.codes, $0.scales) } ?? WeightQuantizer.int8(w.weight, out: w.out, inp: w.inp)
             d = DeviceLinear(weight: try context.upload(q), scales: try context.upload(s), bias: bias, out: w.out, inp: w.inp)
         case .fp8:
             let (q, s) = WeightQuantizer.fp8(w.weight, out: w.out, inp: w.inp)
@@ -149,22 +149,27 @@ public final class CUDAEncoder: @unchecked Sendable {
         }
     }
 
-    /// y = x·Wᵀ + b (+ GELU) with W in precision p: fp16 x, or x's codes `q`.
+    /// y = x·Wᵀ + b (+ GELU) with W in precision p: fp16 x, or x's codes `q`; on the backend
+    /// `kernels.backendPolicy` gives for the shape (own `mma.sync` kernel or cuBLASLt).
     func gemm(_ w: DeviceLinear, _ p: GemmPrecision, x: DeviceMatrix, q: ActivationQuantization?, y: DeviceMatrix,
               gelu: Bool = false) throws(CUDAError) {
         switch p {
         case .fp16:
-            try kernels.gemmF16(a: x, b: DeviceMatrix(w.weight, rows: w.out, cols: w.inp), bias: w.bias, c: y, gelu: gelu)
+            try kernels.gemmAny(.fp16, a: x, b: DeviceMatrix(w.weight, rows: w.out, cols: w.inp), scaleA: nil, scaleB: nil,
+                                bias: w.bias, c: y, gelu: gelu)
         case .int8, .fp8, .w4a8:
             guard let q else { throw .invalidArgument("GPU encoder: \(p) GEMM without quantized input") }
             let kind: GemmKind = p == .int8 ? .int8 : (p == .fp8 ? .fp8e4m3 : .w4a8)
-            try kernels.gemm(kind: kind, a: q.codes, b: DeviceMatrix(w.weight, rows: w.out, cols: p == .w4a8 ? w.inp / 2 : w.inp),
-                             scaleA: q.scales, scaleB: w.scales!, bias: w.bias, c: y, gelu: gelu)
+            try kernels.gemmAny(.eightBit(kind), a: q.codes,
+                                b: DeviceMatrix(w.weight, rows: w.out, cols: p == .w4a8 ? w.inp / 2 : w.inp),
+                                scaleA: q.scales, scaleB: w.scales!, bias: w.bias, c: y, gelu: gelu)
         }
     }
 
     /// Queues one forward pass on the context's stream; the last hidden states end in `x` (fp16).
-    public func forward() throws(CUDAError) {
+    /// `blocks`: run only these blocks (nil: all); `embed` false: start from the hidden states
+    /// `setHidden` put in `x` instead of the embeddings (layer-by-layer comparisons).
+    public func forward(blocks: Range<Int>? = nil, embed: Bool = true) throws(CUDAError) {
         guard let a = act else { throw .invalidArgument("GPU encoder: prepare(batch:seq:) first") }
         let t = batch * seq, h = config.hidden, f = config.intermediate
         let r = recipe
@@ -174,15 +179,19 @@ public final class CUDAEncoder: @unchecked Sendable {
         let ctxq = quant(r.attentionOutput, codes: a.ctxq, scales: a.ctxs, rows: t, cols: h)
         let upq = quant(r.mlpOut, codes: a.upq, scales: a.ups, rows: t, cols: f)
 
-        // Embeddings + LN (INT8 codes fused; FP8 codes by a separate pass).
-        var embQ: ActivationQuantization? = nil
-        if case .int8? = xq { embQ = xq }
-        try kernels.embeddingLayerNorm(ids: a.ids, types: a.types, rows: t, seq: seq, word: word, position: position,
-                                       type: typeTable, gamma: embedGamma, beta: embedBeta, n: h, eps: config.eps,
-                                       y: m(a.x, h), quant: embQ)
-        if case .fp8e4m3? = xq, let q = xq { try kernels.quantizeRows(m(a.x, h), quant: q) }
+        if embed {
+            // Embeddings + LN (INT8 codes fused; FP8 codes by a separate pass).
+            var embQ: ActivationQuantization? = nil
+            if case .int8? = xq { embQ = xq }
+            try kernels.embeddingLayerNorm(ids: a.ids, types: a.types, rows: t, seq: seq, word: word, position: position,
+                                           type: typeTable, gamma: embedGamma, beta: embedBeta, n: h, eps: config.eps,
+                                           y: m(a.x, h), quant: embQ)
+            if case .fp8e4m3? = xq, let q = xq { try kernels.quantizeRows(m(a.x, h), quant: q) }
+        } else if let q = xq {
+            try kernels.quantizeRows(m(a.x, h), quant: q)
+        }
 
-        for l in 0..<config.layers {
+        for l in blocks ?? 0..<config.layers {
             let (g1, b1, g2, b2) = norms[l]
             try gemm(try linear(l, 0, r.qkv), r.qkv, x: m(a.x, h), q: xq, y: m(a.qkv, 3 * h))
             func view(_ p: Int) -> DeviceMatrix { DeviceMatrix(a.qkv, rows: t, cols: h, ld: 3 * h, offsetBytes: p * h * 2) }
@@ -198,6 +207,14 @@ public final class CUDAEncoder: @unchecked Sendable {
             try kernels.layerNorm(m(a.tmp, h), residual: m(a.x1, h), gamma: g2, beta: b2, eps: config.eps, y: m(a.x, h),
                                   quant: l + 1 < config.layers ? xq : nil)
         }
+    }
+
+    /// Puts hidden states [batch·seq, hidden] (rounded to fp16) in `x`, for `forward(embed: false)`.
+    public func setHidden(_ hidden: [Float]) throws(CUDAError) {
+        guard let a = act, hidden.count == batch * seq * config.hidden else {
+            throw .invalidArgument("GPU encoder: setHidden needs \(batch * seq * config.hidden) values after prepare")
+        }
+        try context.copy(hidden.map(HalfPrecision.floatToF16), to: a.x)
     }
 
     /// Records one forward pass (current shape, recipe and buffers) as a graph; inputs set with

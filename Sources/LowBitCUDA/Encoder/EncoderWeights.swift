@@ -1,5 +1,6 @@
 import LowBitCore
 import LowBitModels
+import LowBitQuant
 
 /// A BERT encoder's weights on the host, in float, in the layout the GPU encoder uploads.
 ///
@@ -12,6 +13,14 @@ public struct EncoderWeights: Sendable {
         public var weight: [Float]
         /// bias: [out]
         public var bias: [Float]
+        /// W8A8 weight codes from a quantized model directory (codes [out, in], scales [out]):
+        /// the INT8 GEMM uploads these instead of re-quantizing `weight`.
+        public var int8: Int8Weight? = nil
+    }
+    /// Symmetric per-output-channel INT8 weight: w ≈ codes[o, i] · scales[o].
+    public struct Int8Weight: Sendable {
+        public var codes: [Int8]
+        public var scales: [Float]
     }
     public struct Layer: Sendable {
         public var qkv: Linear, attentionOutput: Linear, mlpIn: Linear, mlpOut: Linear
@@ -54,10 +63,13 @@ public struct EncoderWeights: Sendable {
             guard case .layerNorm(let g, let b, _)? = n else { throw .invalidArgument("GPU encoder: expected a LayerNorm") }
             return (g.toArray(), b?.toArray() ?? [Float](repeating: 0, count: g.count))
         }
-        func linear(_ op: any LinearOp) throws(CUDAError) -> Linear {
-            guard let f = op as? FloatLinear else { throw .invalidArgument("GPU encoder: linear ops must be float (got \(Swift.type(of: op)))") }
-            return Linear(out: f.outFeatures, inp: f.inFeatures, weight: f.weight.toArray(),
-                          bias: f.bias?.toArray() ?? [Float](repeating: 0, count: f.outFeatures))
+        func linear(_ op: any LinearOp, _ site: String) throws(CUDAError) -> Linear {
+            if let f = op as? FloatLinear {
+                return Linear(out: f.outFeatures, inp: f.inFeatures, weight: f.weight.toArray(),
+                              bias: f.bias?.toArray() ?? [Float](repeating: 0, count: f.outFeatures))
+            }
+            if let q = op as? QuantizedLinear { return try Self.linear(q, site: site) }
+            throw .invalidArgument("GPU encoder: \(site) is a \(Swift.type(of: op)); only float and W8A8 linears run on the GPU")
         }
         let e = s.embeddings
         guard let pos = e.positions, let types = e.types else { throw .invalidArgument("GPU encoder: BERT needs position and type tables") }
@@ -66,12 +78,52 @@ public struct EncoderWeights: Sendable {
         type = types.toArray()
         (embedGamma, embedBeta) = try norm(e.norm)
         var ls: [Layer] = []
-        for b in s.blocks {
+        for (i, b) in s.blocks.enumerated() {
             let (g1, b1) = try norm(b.norm1), (g2, b2) = try norm(b.norm2)
-            ls.append(Layer(qkv: try linear(b.qkv), attentionOutput: try linear(b.attentionOutput), mlpIn: try linear(b.mlpIn),
-                            mlpOut: try linear(b.mlpOut), norm1Gamma: g1, norm1Beta: b1, norm2Gamma: g2, norm2Beta: b2))
+            let p = "layer \(i) "
+            ls.append(Layer(qkv: try linear(b.qkv, p + "qkv"), attentionOutput: try linear(b.attentionOutput, p + "attention output"),
+                            mlpIn: try linear(b.mlpIn, p + "FFN up"), mlpOut: try linear(b.mlpOut, p + "FFN down"),
+                            norm1Gamma: g1, norm1Beta: b1, norm2Gamma: g2, norm2Beta: b2))
         }
         layers = ls
+    }
+
+    /// A W8A8 site of a quantized directory: INT8 symmetric per-channel (or per-tensor) weights
+    /// and dynamic symmetric per-token INT8 inputs without OCS — the scheme the GPU's INT8 GEMM
+    /// runs (and the CPU's `IntegerLinear`). `weight` becomes the dequantized codes (for FP16 runs).
+    static func linear(_ q: QuantizedLinear, site: String) throws(CUDAError) -> Linear {
+        let w = q.weight, n = w.outFeatures, k = w.inFeatures
+        guard q.input == .dynamicPerToken(bits: .int8), q.inputChannels == nil, q.inputScales == nil, q.inFeatures == k,
+              w.scheme.bits.value == 8, w.scheme.mapping == .symmetric, w.params.zeroPoints == nil else {
+            throw .invalidArgument("GPU encoder: \(site) is quantized as \(w.scheme) with input \(q.input); the GPU runs W8A8 "
+                                   + "(INT8 symmetric per-channel weights, dynamic per-token INT8 inputs, no OCS) or float")
+        }
+        let scales: [Float]
+        switch w.scheme.granularity {
+        case .perChannel: scales = w.scales
+        case .perTensor: scales = [Float](repeating: w.scales[0], count: n)
+        default: throw .invalidArgument("GPU encoder: \(site) has \(w.scheme.granularity) weight scales (GPU: per channel)")
+        }
+        guard scales.count == n, w.values.count == n * k else { throw .invalidArgument("GPU encoder: \(site) has malformed codes") }
+        var deq = [Float](repeating: 0, count: n * k)
+        for o in 0..<n { for i in 0..<k { deq[o * k + i] = Float(w.values[o * k + i]) * scales[o] } }
+        return Linear(out: n, inp: k, weight: deq, bias: q.bias?.toArray() ?? [Float](repeating: 0, count: n),
+                      int8: Int8Weight(codes: w.values, scales: scales))
+    }
+
+    /// The recipe a quantized directory asks for: INT8 where every layer's site holds W8A8
+    /// codes, FP16 where none does; nil when no site is quantized. Throws when a site is
+    /// quantized in some layers only (the GPU recipe is the same in every layer).
+    public func quantizedRecipe() throws(CUDAError) -> EncoderRecipe? {
+        var sites: [GemmPrecision] = []
+        for (s, name) in ["qkv", "attention output", "FFN up", "FFN down"].enumerated() {
+            let q = layers.map { [$0.qkv, $0.attentionOutput, $0.mlpIn, $0.mlpOut][s].int8 != nil }
+            if q.allSatisfy({ $0 }) { sites.append(.int8) } else if !q.contains(true) { sites.append(.fp16) } else {
+                throw .invalidArgument("GPU encoder: the \(name) GEMM is W8A8 in some layers only; the GPU recipe is per GEMM type")
+            }
+        }
+        guard sites.contains(.int8) else { return nil }
+        return EncoderRecipe(qkv: sites[0], attentionOutput: sites[1], mlpIn: sites[2], mlpOut: sites[3])
     }
 
     init(config: EncoderConfig, word: [Float], position: [Float], type: [Float], embedGamma: [Float], embedBeta: [Float],

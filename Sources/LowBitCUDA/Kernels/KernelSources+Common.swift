@@ -61,6 +61,12 @@ __device__ __forceinline__ float block_reduce(float v, float *red, bool isMax) {
     r = isMax ? warp_max(r) : warp_sum(r);
     return r;
 }
+/// The 8-bit GEMMs' dequantization, spelled out so that every kernel applying it (lb_gemm8's
+/// epilogue, lb_gemm8_simple, lb_dequant_i32 after cuBLASLt) rounds identically whatever the
+/// compiler contracts: fp32(acc)·sa rounded, then ·sb + bias as one fused multiply-add.
+__device__ __forceinline__ float dequant(float acc, float sa, float sb, float bias) {
+    return __fmaf_rn(__fmul_rn(acc, sa), sb, bias);
+}
 __device__ __forceinline__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
 """#
 }

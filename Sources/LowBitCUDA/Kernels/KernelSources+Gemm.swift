@@ -234,8 +234,8 @@ lb_gemm8(const u8 *A, int lda, const u8 *B, int ldb, const float *sa, const floa
             for (int h = 0; h < 2; h++) {
                 const int lr = wm * WTM + i * 16 + (lane >> 2) + h * 8, row = m0 + lr;
                 const float s = eS[lr];
-                float v0 = (float)acc[i][j][2 * h] * s * s0 + b0;
-                float v1 = (float)acc[i][j][2 * h + 1] * s * s1 + b1;
+                float v0 = dequant((float)acc[i][j][2 * h], s, s0, b0);
+                float v1 = dequant((float)acc[i][j][2 * h + 1], s, s1, b1);
                 if (act == 1) { v0 = gelu_erf(v0); v1 = gelu_erf(v1); }
                 if (row >= M || col >= N) continue;
                 h16 *out = C + (long)row * ldc + col;
@@ -254,7 +254,7 @@ extern "C" __global__ void lb_gemm8_simple(const i8 *A, int lda, const i8 *B, in
     if (n >= N || m >= M) return;
     int acc = 0;
     for (int k = 0; k < K; k++) acc += (int)A[(long)m * lda + k] * (int)B[(long)n * ldb + k];
-    float v = (float)acc * sa[m] * sb[n] + (bias ? h2f(bias[n]) : 0.0f);
+    float v = dequant((float)acc, sa[m], sb[n], bias ? h2f(bias[n]) : 0.0f);
     if (act == 1) v = gelu_erf(v);
     C[(long)m * ldc + n] = f2h(v);
 }

@@ -6,10 +6,39 @@ extension KernelSources {
 // each optionally followed by token-wise activation quantization, and an elementwise add.
 // One block per row (token); the row is staged in dynamic shared memory as floats (n·4 bytes).
 //
-// Quantization (QMODE): 0 none; 1 INT8 symmetric, scale = absmax/127, q = rn(v·127/absmax)
-// clamped to ±127; 2 FP8 e4m3, scale = absmax/448, q = e4m3(v·448/absmax). An all-zero row
+// Quantization (QMODE): 0 none; 1 INT8 symmetric, scale s = absmax/127, q = rn(v / s)
+// clamped to ±127 (the CPU's formula); 2 FP8 e4m3, s = absmax/448, q = e4m3(v / s). An all-zero row
 // gets scale 0 and q = 0. Rows are quantized from the float values (before the fp16 rounding
 // of the optional y output).
+
+/// Whether a row of n fp16 (or 8-bit) values at p can be moved 8 at a time (16-byte fp16 / 8-byte
+/// code accesses): n % 8 == 0 and p aligned to 8 elements.
+__device__ __forceinline__ bool vec8(const void *p, int n, int elemBytes) {
+    return n % 8 == 0 && (((unsigned long)p) & (unsigned long)(8 * elemBytes - 1)) == 0;
+}
+/// 8 fp16 at p (16-byte aligned) → floats.
+__device__ __forceinline__ void load_h8(const h16 *p, float *o) {
+    const uint4 u = *(const uint4 *)p;
+    const u32 w[4] = {u.x, u.y, u.z, u.w};
+    for (int j = 0; j < 4; j++) { o[2 * j] = h2f((h16)(w[j] & 0xFFFF)); o[2 * j + 1] = h2f((h16)(w[j] >> 16)); }
+}
+/// 8 floats → fp16 at p (16-byte aligned).
+__device__ __forceinline__ void store_h8(h16 *p, const float *v) {
+    uint4 u;
+    u.x = pack_h2(v[0], v[1]); u.y = pack_h2(v[2], v[3]); u.z = pack_h2(v[4], v[5]); u.w = pack_h2(v[6], v[7]);
+    *(uint4 *)p = u;
+}
+
+/// One quantized code of v (already divided by the scale).
+template <int QMODE>
+__device__ __forceinline__ u8 code_of(float v) {
+    if (QMODE == 1) {
+        int t = __float2int_rn(v);
+        t = t > 127 ? 127 : (t < -127 ? -127 : t);
+        return (u8)(i8)t;
+    }
+    return f2e4m3(v);
+}
 
 /// Quantizes buf[0..<n] (absmax over the row) into q (i8 or e4m3 bytes) and writes the scale.
 template <int QMODE>
@@ -18,17 +47,26 @@ __device__ void quantize_row(const float *buf, int n, u8 *q, float *scale, float
     for (int i = threadIdx.x; i < n; i += blockDim.x) amax = fmaxf(amax, fabsf(buf[i]));
     amax = block_reduce(amax, red, true);
     const float qmax = QMODE == 1 ? 127.0f : 448.0f;
-    const float inv = amax > 0.0f ? qmax / amax : 0.0f;
-    if (threadIdx.x == 0) *scale = amax / qmax;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float v = buf[i] * inv;
-        if (QMODE == 1) {
-            int t = __float2int_rn(v);
-            t = t > 127 ? 127 : (t < -127 ? -127 : t);
-            q[i] = (u8)(i8)t;
-        } else {
-            q[i] = f2e4m3(v);
+    // The CPU quantizer's arithmetic exactly (lb_quant_rows_dynamic): s = absmax / qmax, then
+    // x / s (IEEE division), so that equal inputs give equal codes on both.
+    const float s = amax / qmax;
+    if (threadIdx.x == 0) *scale = s;
+    if (vec8(q, n, 1)) {
+        for (int c = threadIdx.x; c < n / 8; c += blockDim.x) {
+            u32 w[2] = {0, 0};
+            for (int j = 0; j < 8; j++) {
+                const float v = s > 0.0f ? __fdiv_rn(buf[8 * c + j], s) : 0.0f;
+                w[j / 4] |= ((u32)code_of<QMODE>(v)) << (8 * (j % 4));
+            }
+            uint2 o;
+            o.x = w[0]; o.y = w[1];
+            *(uint2 *)(q + 8 * c) = o;
         }
+        return;
+    }
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const float v = s > 0.0f ? __fdiv_rn(buf[i], s) : 0.0f;
+        q[i] = code_of<QMODE>(v);
     }
 }
 
@@ -42,10 +80,20 @@ __device__ void layernorm_finish(float *buf, int n, float sum, const h16 *gamma,
     for (int i = threadIdx.x; i < n; i += blockDim.x) { float d = buf[i] - mean; sq += d * d; }
     sq = block_reduce(sq, red, false);
     const float rstd = rsqrtf(sq / (float)n + eps);
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float o = (buf[i] - mean) * rstd * h2f(gamma[i]) + h2f(beta[i]);
-        buf[i] = o;
-        if (y) y[i] = f2h(o);
+    if (vec8(gamma, n, 2) && vec8(beta, n, 2) && (!y || vec8(y, n, 2))) {
+        for (int c = threadIdx.x; c < n / 8; c += blockDim.x) {
+            float g[8], b[8], o[8];
+            load_h8(gamma + 8 * c, g);
+            load_h8(beta + 8 * c, b);
+            for (int j = 0; j < 8; j++) { o[j] = (buf[8 * c + j] - mean) * rstd * g[j] + b[j]; buf[8 * c + j] = o[j]; }
+            if (y) store_h8(y + 8 * c, o);
+        }
+    } else {
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            float o = (buf[i] - mean) * rstd * h2f(gamma[i]) + h2f(beta[i]);
+            buf[i] = o;
+            if (y) y[i] = f2h(o);
+        }
     }
     if (QMODE != 0) { __syncthreads(); quantize_row<QMODE>(buf, n, q, scale, red); }
 }
@@ -62,9 +110,18 @@ __device__ void layernorm_rows(const h16 *x, int ldx, const h16 *r, int ldr, con
     x += row * ldx;
     if (r) r += row * ldr;
     float sum = 0.0f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float v = h2f(x[i]) + (r ? h2f(r[i]) : 0.0f);
-        buf[i] = v; sum += v;
+    if (vec8(x, n, 2) && (!r || vec8(r, n, 2))) {
+        for (int c = threadIdx.x; c < n / 8; c += blockDim.x) {
+            float a[8], b[8];
+            load_h8(x + 8 * c, a);
+            if (r) load_h8(r + 8 * c, b);
+            for (int j = 0; j < 8; j++) { const float v = a[j] + (r ? b[j] : 0.0f); buf[8 * c + j] = v; sum += v; }
+        }
+    } else {
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            float v = h2f(x[i]) + (r ? h2f(r[i]) : 0.0f);
+            buf[i] = v; sum += v;
+        }
     }
     sum = block_reduce(sum, red, false);
     layernorm_finish<QMODE>(buf, n, sum, gamma, beta, eps, y ? y + row * ldy : 0, q ? q + row * ldq : 0,
@@ -115,10 +172,24 @@ __device__ void bias_gelu_rows(const h16 *x, int ldx, const h16 *bias, int n, h1
     __shared__ float red[32];
     const long row = blockIdx.x;
     x += row * ldx;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float v = gelu_erf(h2f(x[i]) + (bias ? h2f(bias[i]) : 0.0f));
-        buf[i] = v;
-        if (y) y[row * ldy + i] = f2h(v);
+    h16 *yr = y ? y + row * ldy : 0;
+    if (vec8(x, n, 2) && (!bias || vec8(bias, n, 2)) && (!yr || vec8(yr, n, 2))) {
+        for (int c = threadIdx.x; c < n / 8; c += blockDim.x) {
+            float v[8], b[8];
+            load_h8(x + 8 * c, v);
+            if (bias) load_h8(bias + 8 * c, b);
+            for (int j = 0; j < 8; j++) {
+                v[j] = gelu_erf(v[j] + (bias ? b[j] : 0.0f));
+                if (QMODE != 0) buf[8 * c + j] = v[j];
+            }
+            if (yr) store_h8(yr + 8 * c, v);
+        }
+    } else {
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            float v = gelu_erf(h2f(x[i]) + (bias ? h2f(bias[i]) : 0.0f));
+            if (QMODE != 0) buf[i] = v;
+            if (yr) yr[i] = f2h(v);
+        }
     }
     if (QMODE != 0) { __syncthreads(); quantize_row<QMODE>(buf, n, q + row * ldq, scale + row, red); }
 }

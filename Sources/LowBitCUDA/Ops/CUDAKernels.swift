@@ -6,13 +6,21 @@
 /// e4m3 as bytes, scales as f32. Matrices are row-major with a row stride (`ld`, in elements).
 public final class CUDAKernels: @unchecked Sendable {
     public let context: CUDAContext
-    private let lock = Lock()
+    let lock = Lock()
     private var modules: [String: CUDAModule] = [:]
     private var functions: [String: CUDAFunction] = [:]
     /// Forces one GEMM tile configuration (bench and tests); nil: `defaultConfig(kind:m:n:)`.
     public var gemmConfigOverride: GemmConfig?
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
+    /// Which GEMM implementation `gemmAny` runs (see `GemmBackendPolicy`).
+    public var backendPolicy: GemmBackendPolicy = .own
+    /// cuBLASLt, loaded on first use (nil: not tried yet).
+    var ltState: Result<CUBLASLt, CUDAError>?
+    /// `.auto`'s remembered choices and timings, by GEMM shape key.
+    var backendChoices: [String: GemmBackendChoice] = [:]
+    /// FP8 through cuBLASLt with Hopper's fast (reduced-precision) accumulation.
+    public var ltFastAccumulation = false
 
     /// A device buffer of at least `count` f32 ones (the unit scales of `gemmF16`).
     func unitScales(_ count: Int) throws(CUDAError) -> DeviceBuffer {
@@ -88,9 +96,9 @@ public struct DeviceMatrix: @unchecked Sendable {
 
 /// Activation quantization written by the row kernels: codes [rows, n] and per-row f32 scales.
 public enum ActivationQuantization: Sendable {
-    /// INT8 symmetric: q = rn(v·127/absmax) clamped to ±127, scale = absmax/127.
+    /// INT8 symmetric: scale s = absmax/127, q = rn(v / s) clamped to ±127 (LowBitQuant's formula).
     case int8(codes: DeviceMatrix, scales: DeviceBuffer)
-    /// FP8 e4m3: q = e4m3(v·448/absmax) (round to nearest even, saturating), scale = absmax/448.
+    /// FP8 e4m3: scale s = absmax/448, q = e4m3(v / s) (round to nearest even, saturating).
     case fp8e4m3(codes: DeviceMatrix, scales: DeviceBuffer)
 
     var codes: DeviceMatrix {

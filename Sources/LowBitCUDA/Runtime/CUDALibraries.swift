@@ -4,7 +4,8 @@ import CLowBitCUDAShim
 ///
 /// Nothing CUDA is linked at build time: a machine without CUDA builds and tests the package,
 /// and `CUDAContext.shared()` then throws `CUDAError.notAvailable` saying what was tried.
-/// Overrides: `LOWBIT_CUDA_DRIVER` (path of libcuda), `LOWBIT_NVRTC` (path of libnvrtc.so).
+/// Overrides: `LOWBIT_CUDA_DRIVER` (path of libcuda), `LOWBIT_NVRTC` (path of libnvrtc.so),
+/// `LOWBIT_CUBLASLT` (path of libcublasLt.so).
 public enum CUDALibraries {
     private static let lock = Lock()
 
@@ -16,6 +17,11 @@ public enum CUDALibraries {
     /// Loads NVRTC (needs no GPU: kernels can be compiled on any x86-64 Linux machine with it).
     public static func loadNVRTC(path: String? = nil) throws(CUDAError) {
         try load(path: path, "NVRTC (libnvrtc.so)", lb_nvrtc_load)
+    }
+
+    /// Loads cuBLASLt (`LOWBIT_CUBLASLT` overrides the search; needs no GPU to load).
+    public static func loadCuBLASLt(path: String? = nil) throws(CUDAError) {
+        try load(path: path, "cuBLASLt (libcublasLt.so)", lb_cublaslt_load)
     }
 
     /// Whether NVRTC can be loaded here (from the usual places or `LOWBIT_NVRTC`).

@@ -4,6 +4,8 @@ import CLowBitCUDAShim
 public final class CUDAStream: @unchecked Sendable {
     let handle: lb_CUstream
     unowned let context: CUDAContext
+    /// True while `capture` records (no synchronizing calls such as timings may be made then).
+    public private(set) var isCapturing = false
 
     public init(context: CUDAContext) throws(CUDAError) {
         self.context = context
@@ -29,7 +31,9 @@ public final class CUDAStream: @unchecked Sendable {
         let api = context.api
         try check(api.cuStreamBeginCapture!(handle, LB_CU_STREAM_CAPTURE_MODE_RELAXED), "cuStreamBeginCapture_v2")
         var bodyError: CUDAError? = nil
+        isCapturing = true
         do { try body() } catch { bodyError = error }
+        isCapturing = false
         var graph: lb_CUgraph? = nil
         let end = api.cuStreamEndCapture!(handle, &graph)
         if let bodyError {

@@ -1,0 +1,166 @@
+/// GEMMs through cuBLASLt beside LowBit's own `mma.sync` kernels, and the per-shape choice
+/// between the two (`gemmAny`).
+public enum GemmBackend: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// LowBit's kernels (`gemm`, `gemmF16`): dequantization, bias and GELU fused.
+    case own
+    /// cuBLASLt (`gemmLt`): bias fused by cuBLASLt (FP16, FP8), INT8 dequantization and GELU as
+    /// a separate pass.
+    case cublasLt
+    public var description: String { rawValue }
+}
+
+/// How `gemmAny` picks a backend.
+public enum GemmBackendPolicy: String, Sendable, CaseIterable {
+    /// Always LowBit's kernels.
+    case own
+    /// Always cuBLASLt (W4A8, which it cannot run, stays on the own kernel).
+    case cublasLt
+    /// Per shape: both are timed on first use (outside graph capture) and the faster is kept.
+    case auto
+}
+
+/// One `.auto` decision: the backend and both timings (µs; nil where it could not run).
+public struct GemmBackendChoice: Sendable, Codable {
+    public var backend: GemmBackend
+    public var ownMicros: Double?, ltMicros: Double?
+    /// Why cuBLASLt could not run this shape, if it could not.
+    public var ltError: String?
+}
+
+/// The GEMM operand precision `gemmAny` runs: FP16 operands or an 8-bit `GemmKind`.
+public enum GemmOperands: Sendable, Hashable, CustomStringConvertible {
+    case fp16
+    case eightBit(GemmKind)
+    public var description: String {
+        switch self { case .fp16: return "fp16"; case .eightBit(let k): return k.rawValue }
+    }
+}
+
+extension CUDAKernels {
+    /// The context's cuBLASLt (loaded once; `notAvailable` when libcublasLt cannot be loaded).
+    public func cublasLt() throws(CUDAError) -> CUBLASLt {
+        try lock.withLock { () throws(CUDAError) -> CUBLASLt in
+            if ltState == nil {
+                do throws(CUDAError) { ltState = .success(try CUBLASLt(context: context)) } catch { ltState = .failure(error) }
+            }
+            return try ltState!.get()
+        }
+    }
+
+    /// C = A·Bᵀ through cuBLASLt, with `gemm`/`gemmF16`'s operands and result:
+    /// `.fp16`: a [M, K] fp16, b [N, K] fp16, C = fp16(A·Bᵀ + bias) (scales ignored);
+    /// `.eightBit(.int8)`: INT8 codes, INT32 product, then `lb_dequant_i32` (C = fp16(acc·sa·sb + bias));
+    /// `.eightBit(.fp8e4m3)`: e4m3 codes, scales and bias applied by cuBLASLt (outer-vector scaling).
+    /// GELU, when asked for, is an in-place pass over C afterwards (except INT8, where it is fused
+    /// into the dequantization). scaleA: [M] f32; scaleB: [N] f32; bias: [N] fp16 or nil; c: [M, N] fp16.
+    public func gemmLt(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
+                       bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false) throws(CUDAError) {
+        let m = a.rows, k = a.cols, n = b.rows
+        let elem = operands == .fp16 ? 2 : 1
+        guard b.cols == k else { throw .invalidArgument("gemmLt: A is \(m)×\(k) but B is \(n)×\(b.cols)") }
+        guard c.rows == m, c.cols == n else { throw .invalidArgument("gemmLt: C is \(c.rows)×\(c.cols), expected \(m)×\(n)") }
+        try a.validate("A", elementBytes: elem)
+        try b.validate("B", elementBytes: elem)
+        try c.validate("C", elementBytes: 2)
+        guard (bias?.byteCount ?? 2 * n) >= 2 * n else { throw .invalidArgument("gemmLt: bias needs \(n) fp16") }
+        guard k > 0, (k * elem) % 16 == 0, (a.ld * elem) % 16 == 0, (b.ld * elem) % 16 == 0, c.ld % 8 == 0 else {
+            throw .invalidArgument("gemmLt: cuBLASLt needs 16-byte rows (K \(k), lda \(a.ld), ldb \(b.ld), ldc \(c.ld))")
+        }
+        if m == 0 || n == 0 { return }
+        let lt = try cublasLt()
+        switch operands {
+        case .fp16:
+            try lt.matmul(.fp16, m: m, n: n, k: k, a: a.address, lda: a.ld, b: b.address, ldb: b.ld, c: c.address, ldc: c.ld,
+                          bias: bias?.address)
+            if gelu { try biasGelu(c, bias: nil, y: c) }
+        case .eightBit(let kind):
+            guard let scaleA, let scaleB, scaleA.byteCount >= 4 * m, scaleB.byteCount >= 4 * n else {
+                throw .invalidArgument("gemmLt: scaleA needs \(m) floats, scaleB \(n)")
+            }
+            switch kind {
+            case .int8:
+                let acc = try lt.int32Scratch(count: m * n)
+                try lt.matmul(.int8, m: m, n: n, k: k, a: a.address, lda: a.ld, b: b.address, ldb: b.ld, c: acc.address, ldc: n,
+                              bias: nil)
+                let f = try function("lb_dequant_i32", in: KernelSources.encoder())
+                let blocks = min((m * n / 4 + 255) / 256 + 1, context.device.multiprocessors * 16)
+                try f.launch(grid: (blocks, 1, 1), block: (256, 1, 1), [
+                    .buffer(acc), .int(n), .buffer(scaleA), .buffer(scaleB), .buffer(bias), c.argument, .int(c.ld),
+                    .int(m), .int(n), .int(gelu ? 1 : 0)])
+            case .fp8e4m3:
+                try lt.matmul(.fp8e4m3, m: m, n: n, k: k, a: a.address, lda: a.ld, b: b.address, ldb: b.ld, c: c.address,
+                              ldc: c.ld, bias: bias?.address, rowScales: scaleA.address, colScales: scaleB.address,
+                              fastAccumulation: ltFastAccumulation)
+                if gelu { try biasGelu(c, bias: nil, y: c) }
+            case .w4a8:
+                throw .invalidArgument("gemmLt: cuBLASLt has no INT4-weight GEMM")
+            }
+        }
+    }
+
+    /// C = A·Bᵀ on the backend `backendPolicy` gives for this shape; returns the one used.
+    /// Operands as `gemmLt` (b holds packed INT4 bytes, [N, K/2], for W4A8, which runs on the own
+    /// kernel only). Under `.auto` an undecided shape is timed on both backends first (unless
+    /// the stream is capturing a graph, which takes the own kernel).
+    @discardableResult
+    public func gemmAny(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
+                        bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false) throws(CUDAError) -> GemmBackend {
+        func run(_ backend: GemmBackend) throws(CUDAError) {
+            switch (backend, operands) {
+            case (.cublasLt, _):
+                try gemmLt(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu)
+            case (.own, .fp16):
+                try gemmF16(a: a, b: b, bias: bias, c: c, gelu: gelu)
+            case (.own, .eightBit(let kind)):
+                guard let scaleA, let scaleB else { throw .invalidArgument("gemm: \(kind) needs scales") }
+                try gemm(kind: kind, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu)
+            }
+        }
+        let ltPossible = operands != .eightBit(.w4a8)
+        let backend: GemmBackend
+        switch backendPolicy {
+        case .own: backend = .own
+        case .cublasLt: backend = ltPossible ? .cublasLt : .own
+        case .auto:
+            let key = "\(operands)|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")"
+            if let choice = lock.withLock({ backendChoices[key] }) {
+                backend = choice.backend
+            } else if !ltPossible || context.stream.isCapturing {
+                backend = .own
+            } else {
+                let choice = try decide { (bk: GemmBackend) throws(CUDAError) in try run(bk) }
+                lock.withLock { backendChoices[key] = choice }
+                backend = choice.backend
+            }
+        }
+        try run(backend)
+        return backend
+    }
+
+    /// Times both backends (3 warm-up calls, then the median of 5 runs of 3 calls each).
+    func decide(_ run: (GemmBackend) throws(CUDAError) -> Void) throws(CUDAError) -> GemmBackendChoice {
+        func time(_ b: GemmBackend) throws(CUDAError) -> Double {
+            let e0 = try CUDAEvent(context: context), e1 = try CUDAEvent(context: context)
+            for _ in 0..<3 { try run(b) }
+            var samples: [Double] = []
+            for _ in 0..<5 {
+                try e0.record(on: context.stream)
+                for _ in 0..<3 { try run(b) }
+                try e1.record(on: context.stream)
+                samples.append(try e1.elapsed(since: e0) * 1000 / 3)
+            }
+            return samples.sorted()[2]
+        }
+        let own = try time(.own)
+        var lt: Double? = nil, ltError: String? = nil
+        do throws(CUDAError) { lt = try time(.cublasLt) } catch {
+            if case .driver = error { throw error }    // a device fault is no reason to fall back
+            ltError = "\(error)"
+        }
+        let backend: GemmBackend = (lt.map { $0 < own } ?? false) ? .cublasLt : .own
+        return GemmBackendChoice(backend: backend, ownMicros: own, ltMicros: lt, ltError: ltError)
+    }
+
+    /// `.auto`'s decisions so far, by shape key ("int8|M4096|N2304|K768|-").
+    public var gemmBackendChoices: [String: GemmBackendChoice] { lock.withLock { backendChoices } }
+}
