@@ -34,6 +34,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Decoder: prompt tokens prefilled per run.") var promptTokens: Int?
     @Option(help: "Decoder: tokens generated per run (greedy, with the KV cache).") var genTokens: Int?
     @Option(help: "How a quantized directory runs: simulated (FP32 GEMMs on dequantized weights) or integer (integer kernels where the scheme allows).") var engine: Engine = .simulated
+    @Option(help: "cpu, or cuda (encoders: FP16, or a quantized directory's recipe on the GPU kernels; CUDA graph replays timed with CUDA events).") var device: EmbedCommand.Device = .cpu
     @Option(help: "Worker threads (default: LOWBIT_THREADS, else all cores).") var threads: Int?
     @Option(help: "Untimed runs before the timed ones.") var warmup = 1
     @Option(help: "Timed runs.") var repeats = 5
@@ -48,6 +49,9 @@ struct BenchCommand: ParsableCommand {
         if let seq, seq < 3 { throw ValidationError("--seq must be at least 3 ([CLS], one text token, [SEP]), got \(seq)") }
         if (batch != nil || seq != nil) && (promptTokens != nil || genTokens != nil) {
             throw ValidationError("give --batch/--seq (encoder) or --prompt-tokens/--gen-tokens (decoder), not both")
+        }
+        if device == .cuda && engine == .integer {
+            throw ValidationError("--engine integer is a CPU engine; with --device cuda the quantized sites run on the GPU kernels")
         }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
@@ -74,6 +78,10 @@ struct BenchCommand: ParsableCommand {
         }
         if !isEncoder && (batch != nil || seq != nil) {
             throw BenchError("\(model) is a \(architecture) decoder: give --prompt-tokens/--gen-tokens, not --batch/--seq")
+        }
+        if device == .cuda {
+            guard isEncoder else { throw BenchError("--device cuda runs encoders (BERT family); \(model) is a \(architecture) decoder") }
+            return try runCUDA(batch: batch ?? 1, seq: seq ?? 128)
         }
         let (lines, textSource) = try BenchWorkload.text(explicit: text)
         let setup = BenchSetup(model: model, architecture: architecture, engine: engine, quantized: quantized, text: lines,

@@ -128,6 +128,8 @@ struct BenchCommandTests {
         (["--engine", "integer"], 1, "--engine integer runs a quantized directory"),
         (["--seq", "600"], 1, "--seq 600 is longer than the model's 512 positions"),
         (["--text", "/nonexistent/text.txt"], 1, "/nonexistent/text.txt: cannot read the file"),
+        (["--device", "tpu"], 64, "'tpu' is invalid"),
+        (["--device", "cuda", "--engine", "integer"], 64, "--engine integer is a CPU engine"),
     ] as [([String], Int32, String)])
     func badArguments(args: [String], status: Int32, message: String) throws {
         let r = try CLI.run(["bench", TestPaths.miniLM] + args)
@@ -144,5 +146,21 @@ struct BenchCommandTests {
         let long = try CLI.run(["bench", TestPaths.gpt2, "--prompt-tokens", "100000", "--gen-tokens", "1"])
         #expect(long.status == 1 && long.stderr.contains("exceed the model's context"), "\(long.stderr)")
         #expect(missing.stdout.isEmpty && decoder.stdout.isEmpty && long.stdout.isEmpty)
+        let gpuDecoder = try CLI.run(["bench", TestPaths.gpt2, "--device", "cuda"])
+        #expect(gpuDecoder.status == 1 && gpuDecoder.stderr.contains("--device cuda runs encoders"), "\(gpuDecoder.stderr)")
+    }
+
+    /// Without an NVIDIA driver `--device cuda` fails with one line naming what is missing;
+    /// with one, it prints the GPU rows (the device run in docs/benchmarks.md covers that case).
+    @Test func cudaDevice() throws {
+        let r = try CLI.run(["bench", TestPaths.miniLM, "--device", "cuda", "--batch", "2", "--seq", "16", "--json"])
+        if r.status == 0 {
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            let rows = json?["rows"] as? [[String: Any]]
+            #expect(rows?.count == 1 && (rows?.first?["batch"] as? Int) == 2 && (rows?.first?["seq"] as? Int) == 16)
+        } else {
+            #expect(r.status == 1 && r.stderr.contains("CUDA not available"), "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
     }
 }
