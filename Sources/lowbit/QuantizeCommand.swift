@@ -67,6 +67,9 @@ struct QuantizeCommand: ParsableCommand {
         var distillation: DistillationReport? = nil
         if method == "lkd" {
             guard let sequences else { throw ValidationError("--method lkd needs --calibration FILE (unlabelled *-train text)") }
+            guard calibrationSequences <= 1024 else {
+                throw ValidationError("--method lkd keeps every calibration sequence's hidden states: use at most 1024 sequences")
+            }
             guard let trained = DistillationOptions.Trained(rawValue: train) else {
                 throw ValidationError("--train must be one of \(DistillationOptions.Trained.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -87,6 +90,11 @@ struct QuantizeCommand: ParsableCommand {
             return
         }
         if report { print(result.table()) }
+        if let d = distillation {
+            let before = d.layers.reduce(0) { $0 + $1.lossBefore }, after = d.layers.reduce(0) { $0 + $1.lossAfter }
+            print(String(format: "lkd: %d blocks, %d sequences (%d tokens), summed layer loss %.4g → %.4g, %.1f s", d.layers.count,
+                         d.sequences, d.tokens, before, after, d.seconds))
+        }
         print(String(format: "%@: %d sites quantized, %d kept in float, %.1f s → %@", chosen.name ?? recipe,
                      result.sites.count, result.keptFloat.count, result.seconds, out))
     }
