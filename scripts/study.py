@@ -3,6 +3,8 @@
 
     python3 scripts/study.py zeroquant      # ZeroQuant's table: SmolLM2, GPT-2 reference, MiniLM
     python3 scripts/study.py ptq-methods    # LQ vs ACIQ vs OCS at W8/6/4/3 x A8/float: MiniLM, GPT-2
+    python3 scripts/study.py lkd --model gpt2      # RTN vs LKD at W4/8A16, W4/8A8, W4A8 (GPT-2 reference)
+    python3 scripts/study.py lkd --model smollm2   # RTN vs LKD at W4/8A8 (SmolLM2, wiki-valid capped)
 
 Run after `swift build -c release` from the repository root, with ../shared beside it and the
 models fetched (scripts/fetch-models.sh). Each study rewrites its own section of
@@ -37,12 +39,16 @@ def recipe_file(tmp, name, recipe):
     return path
 
 
-def quantize(model_name, recipe, tmp, tag):
+def quantize(model_name, recipe, tmp, tag, lkd=None):
+    """lkd: None, or {"sequences", "steps", "lr", "batch", "seed"} for --method lkd."""
     out = os.path.join(tmp, tag)
     start = time.time()
+    extra = ["--calibration-sequences", "32"]
+    if lkd:
+        extra = ["--method", "lkd", "--calibration-sequences", str(lkd["sequences"]), "--steps", str(lkd["steps"]),
+                 "--lr", str(lkd["lr"]), "--batch", str(lkd["batch"]), "--seed", str(lkd.get("seed", 0))]
     lowbit("quantize", MODELS[model_name], "--recipe", recipe, "--out", out, "--overwrite", "--json",
-           "--calibration", os.path.join(TEXT, CALIBRATION[model_name]), "--calibration-sequences", "32",
-           "--calibration-length", "128")
+           "--calibration", os.path.join(TEXT, CALIBRATION[model_name]), "--calibration-length", "128", *extra)
     return out, time.time() - start
 
 
@@ -91,17 +97,17 @@ ENC_HEADER = ["| recipe | Lee-50 Pearson / Spearman | Pang-Lee acc | WordSim ρ 
 
 
 def run_rows(model_name, rows, tmp, caps):
-    """rows: [(label, recipe or None for float)] → markdown lines."""
+    """rows: [(label, recipe or None for float[, lkd settings])] → markdown lines."""
     src = MODELS[model_name]
     encoder = model_name == "MiniLM-L6"
     lines = list(ENC_HEADER if encoder else DEC_HEADER)
-    for i, (label, recipe) in enumerate(rows):
+    for i, (label, recipe, *lkd) in enumerate(rows):
         print(f"[{model_name}] {label}", file=sys.stderr, flush=True)
         if recipe is None:
             m = encoder_metrics(src, None) if encoder else decoder_metrics(src, None, caps)
             secs = None
         else:
-            path, secs = quantize(model_name, recipe, tmp, f"{model_name.split()[0]}-{i}")
+            path, secs = quantize(model_name, recipe, tmp, f"{model_name.split()[0]}-{i}", lkd[0] if lkd else None)
             m = encoder_metrics(path, src) if encoder else decoder_metrics(path, src, caps)
         lines.append((fmt_encoder if encoder else fmt_decoder)(label, m, secs))
         print(lines[-1], file=sys.stderr, flush=True)
@@ -143,9 +149,35 @@ def ptq_methods(tmp, caps):
     return out
 
 
+# LKD settings per model (tuned on GPT-2 first; see docs/results.md, LKD).
+LKD = {
+    "GPT-2 kjvwiki-6l": {"sequences": 64, "steps": 100, "lr": 2e-5, "batch": 4},
+    "SmolLM2-135M": {"sequences": 32, "steps": 60, "lr": 5e-5, "batch": 4},
+    "MiniLM-L6": {"sequences": 64, "steps": 50, "lr": 2e-5, "batch": 4},
+}
+LKD_RECIPES = {"gpt2": ["w4/8a16", "w4/8a8", "w4a8"], "smollm2": ["w4/8a8"], "minilm": ["w4/8a8"]}
+LKD_MODELS = {"gpt2": "GPT-2 kjvwiki-6l", "smollm2": "SmolLM2-135M", "minilm": "MiniLM-L6"}
+
+
+def lkd(tmp, caps, key):
+    model = LKD_MODELS[key]
+    s = LKD[model]
+    rows = [("float", None)]
+    for r in LKD_RECIPES[key]:
+        rows += [(f"{r} RTN", r), (f"{r} LKD", r, s)]
+    model_caps = dict(caps)
+    if model == "SmolLM2-135M" and "wiki-valid" not in model_caps:
+        model_caps["wiki-valid"] = 16384
+    note = ", ".join(f"{t}: first {n} tokens" for t, n in model_caps.items() if n) or "full texts"
+    settings = (f"LKD: {s['sequences']} sequences × 128 tokens of {CALIBRATION[model]}, {s['steps']} Adam steps per block, "
+                f"lr {s['lr']}, batch {s['batch']}, seed 0, weights+biases trained; the last column includes LKD's time.")
+    return [f"### {model}" + ("" if model == "MiniLM-L6" else f" ({note})"), "", settings, ""] + run_rows(model, rows, tmp, model_caps) + [""]
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("study", choices=["zeroquant", "ptq-methods"])
+    ap.add_argument("study", choices=["zeroquant", "ptq-methods", "lkd"])
+    ap.add_argument("--model", choices=sorted(LKD_MODELS), default="gpt2", help="lkd: which model's table")
     ap.add_argument("--max-tokens", type=int)
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
@@ -153,19 +185,24 @@ def main():
     caps = {"kjv-valid": cap, "wiki-valid": cap} if cap else {}
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="lowbit-study-") as tmp:
-        body = zeroquant(tmp, caps) if a.study == "zeroquant" else ptq_methods(tmp, caps)
+        if a.study == "lkd":
+            body = lkd(tmp, caps, a.model)
+        else:
+            body = zeroquant(tmp, caps) if a.study == "zeroquant" else ptq_methods(tmp, caps)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     cmd = "python3 scripts/study.py " + " ".join(sys.argv[1:])
     head = [f"Produced by `{cmd}` on {datetime.date.today().isoformat()}, {cpu} ({os.cpu_count()} cores), "
             f"in {(time.time() - started) / 60:.1f} min. Simulated quantization (quantize → dequantize in float); "
             "calibration: 32 sequences × 128 tokens of *-train text.", ""]
-    section = f"<!-- {a.study}:begin -->\n" + "\n".join(head + body).rstrip() + f"\n<!-- {a.study}:end -->"
+    key = f"lkd-{a.model}" if a.study == "lkd" else a.study
+    section = f"<!-- {key}:begin -->\n" + "\n".join(head + body).rstrip() + f"\n<!-- {key}:end -->"
     path = os.path.join(ROOT, "docs", "results.md")
     text = open(path).read() if os.path.exists(path) else "# Results\n"
-    if f"<!-- {a.study}:begin -->" in text:
-        text = re.sub(rf"<!-- {a.study}:begin -->.*?<!-- {a.study}:end -->", lambda _: section, text, flags=re.S)
+    if f"<!-- {key}:begin -->" in text:
+        text = re.sub(rf"<!-- {key}:begin -->.*?<!-- {key}:end -->", lambda _: section, text, flags=re.S)
     else:
-        title = {"zeroquant": "## ZeroQuant table", "ptq-methods": "## PTQ methods: LQ vs ACIQ vs OCS"}[a.study]
+        title = {"zeroquant": "## ZeroQuant table", "ptq-methods": "## PTQ methods: LQ vs ACIQ vs OCS",
+                 "lkd": f"## LKD: {LKD_MODELS[a.model]}"}[a.study]
         text = text.rstrip() + f"\n\n{title}\n\n{section}\n"
     with open(path, "w") as f:
         f.write(text)

@@ -33,6 +33,8 @@ public struct QuantizationReport: Codable, Sendable, Equatable {
     public var calibrationSequences: Int
     public var calibrationSeconds: Double
     public var seconds: Double
+    /// Set when the weights were first trained by LKD (`distill`): its settings and per-layer losses.
+    public var distillation: DistillationReport? = nil
 
     /// Sites ordered worst first: by output SQNR where measured, else by weight SQNR (nil = exact, last).
     public func worstFirst() -> [SiteReport] {

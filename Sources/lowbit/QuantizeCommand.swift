@@ -16,6 +16,13 @@ struct QuantizeCommand: ParsableCommand {
             separated by blank lines) for methods and activation modes that need data; use *-train \
             text, never the evaluation text. The output directory (docs/format.md) is written \
             atomically and works with `lowbit eval`, `embed`, `generate` and `inspect`.
+
+            --method lkd first trains each block's weights by layer-by-layer knowledge distillation \
+            (ZeroQuant's LKD) on the --calibration text: block k, its weights fake-quantized as the \
+            recipe will quantize them, learns to reproduce the float block k's output on the float \
+            model's hidden states (MSE, Adam, --steps per block); then the recipe quantizes the \
+            trained weights as usual. It supports recipes with method rtn and activations none or \
+            dynamic_per_token. Norm parameters and quantization scales are not trained.
             """)
 
     @Argument(help: "Model directory (HF) or .gguf file.") var model: String
@@ -23,12 +30,20 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Output directory.") var out: String
     @Option(help: "Calibration text file.") var calibration: String?
     @Option(help: "Calibration sequences.") var calibrationSequences = 32
-    @Option(help: "Tokens per calibration sequence.") var calibrationLength = 128
+    @Option(name: [.customLong("calibration-length"), .customLong("seq-len")], help: "Tokens per calibration sequence.")
+    var calibrationLength = 128
+    @Option(help: "ptq (the recipe alone) or lkd (distill each block first; needs --calibration).") var method = "ptq"
+    @Option(help: "lkd: Adam steps per block.") var steps = 50
+    @Option(help: "lkd: Adam learning rate.") var lr = 5e-5
+    @Option(help: "lkd: sequences per step.") var batch = 4
+    @Option(help: "lkd: random seed (batch sampling).") var seed: UInt64 = 0
+    @Option(help: "lkd: trained tensors: weights or weights+biases.") var train = "weights+biases"
     @Flag(help: "Print the per-site SQNR report (worst first).") var report = false
     @Flag(help: "Replace a non-empty output directory.") var overwrite = false
     @Flag(help: "Print the report as JSON (no progress).") var json = false
 
     func run() throws {
+        guard method == "ptq" || method == "lkd" else { throw ValidationError("--method must be ptq or lkd") }
         guard calibrationSequences > 0, calibrationLength > 1 else {
             throw ValidationError("--calibration-sequences must be > 0 and --calibration-length > 1")
         }
@@ -49,7 +64,24 @@ struct QuantizeCommand: ParsableCommand {
             if sequences!.isEmpty { throw ValidationError("\(calibration): no calibration text in the file") }
         }
         let log: ((String) -> Void)? = json ? nil : { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let result = try quantize(model: layered, recipe: chosen, calibration: sequences, progress: log)
+        var distillation: DistillationReport? = nil
+        if method == "lkd" {
+            guard let sequences else { throw ValidationError("--method lkd needs --calibration FILE (unlabelled *-train text)") }
+            guard calibrationSequences <= 1024 else {
+                throw ValidationError("--method lkd keeps every calibration sequence's hidden states: use at most 1024 sequences")
+            }
+            guard let trained = DistillationOptions.Trained(rawValue: train) else {
+                throw ValidationError("--train must be one of \(DistillationOptions.Trained.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let options = DistillationOptions(steps: steps, learningRate: lr, batch: batch, trained: trained, seed: seed)
+            let t0 = Date()
+            distillation = try distill(model: layered, recipe: chosen, sequences: sequences, options: options) { r, done, total in
+                log?(String(format: "lkd layer %d/%d (block %d): loss %.4g → %.4g, %.1f s (elapsed %.0f s)", done, total, r.layer,
+                            r.lossBefore, r.lossAfter, r.seconds, Date().timeIntervalSince(t0)))
+            }
+        }
+        var result = try quantize(model: layered, recipe: chosen, calibration: sequences, progress: log)
+        result.distillation = distillation
         let reportJSON = try JSONEncoder().encode(result)
         try QuantizedModelDirectory.write(model: layered, source: source, recipe: try chosen.jsonData(), report: reportJSON,
                                           to: out, overwrite: overwrite)
@@ -58,6 +90,11 @@ struct QuantizeCommand: ParsableCommand {
             return
         }
         if report { print(result.table()) }
+        if let d = distillation {
+            let before = d.layers.reduce(0) { $0 + $1.lossBefore }, after = d.layers.reduce(0) { $0 + $1.lossAfter }
+            print(String(format: "lkd: %d blocks, %d sequences (%d tokens), summed layer loss %.4g → %.4g, %.1f s", d.layers.count,
+                         d.sequences, d.tokens, before, after, d.seconds))
+        }
         print(String(format: "%@: %d sites quantized, %d kept in float, %.1f s → %@", chosen.name ?? recipe,
                      result.sites.count, result.keptFloat.count, result.seconds, out))
     }

@@ -74,10 +74,12 @@ public struct LayerForward: Sendable {
 
 /// Gradients of a scalar loss with respect to every tensor of `LayerParameters` (same
 /// shapes, in `parameters`) and the layer's input [T, H].
-public struct LayerGradients: Sendable {
-    public var parameters: LayerParameters
-    public var input: [Double]
+public struct LayerGradientsOf<Scalar: LayerScalar>: Sendable {
+    public var parameters: LayerParametersOf<Scalar>
+    public var input: [Scalar]
 }
+
+public typealias LayerGradients = LayerGradientsOf<Double>
 
 /// Reverse-mode pass over a `LayerForward`. Quantized linears use the STE (`STEQuantizer`).
 public enum LayerBackward {

@@ -1,4 +1,5 @@
 import Foundation
+import LowBitCore
 import LowBitModels
 
 /// Forward and backward of the ops of one transformer layer, plain loops in Double: the
@@ -21,7 +22,11 @@ public enum LayerOps {
                               _ q: LinearFakeQuant = .none) -> (y: [Double], cache: LinearCache) {
         let n = p.inFeatures, m = p.outFeatures
         precondition(x.count == tokens * n, "linear: x \(x.count) for [\(tokens), \(n)]")
-        let (xq, xMask) = q.input.map { $0.apply(x, cols: n) } ?? (x, nil)
+        var (xq, xMask) = q.input.map { $0.apply(x, cols: n) } ?? (x, nil)
+        if q.tokenInput != .none, tokens > 0 {
+            // The library's quantizer on the Float-rounded input; identity STE (no clipping).
+            xq = try! q.tokenInput.fakeQuantize(Tensor(shape: [tokens, n], values: xq.map { Float($0) })).toArray().map(Double.init)
+        }
         let (wq, wMask) = q.weight.map { $0.apply(p.weight, cols: n) } ?? (p.weight, nil)
         var y = [Double](repeating: 0, count: tokens * m)
         for t in 0..<tokens {

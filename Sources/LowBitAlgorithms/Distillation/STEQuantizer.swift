@@ -3,7 +3,9 @@ import LowBitQuant
 
 /// Fake quantization with frozen parameters, differentiated by the straight-through
 /// estimator (STE): forward x̂ = (clamp(rne(x/s) + z, lo, hi) − z)·s as `QuantReference`;
-/// backward dL/dx = dL/dx̂ inside the clip range (lo − z)·s ≤ x ≤ (hi − z)·s, 0 outside.
+/// backward dL/dx = dL/dx̂ where the clamp does not bind (lo ≤ rne(x/s) + z ≤ hi), 0 where it
+/// clips. (Testing the code, not x against (hi − z)·s, keeps a min-max group's extreme value,
+/// which sits on the range edge up to the Float rounding of s, inside.)
 ///
 /// Scales and zero points are fixed when the quantizer is made (from the float weights, or
 /// from given ranges), so training moves weights across a fixed grid.
@@ -46,7 +48,7 @@ public struct STEQuantizer: Sendable, Equatable {
         self.hi = Double(codes.upperBound)
     }
 
-    /// x: [rows, cols] → (x̂, mask) with mask[i] = x[i] inside its group's clip range.
+    /// x: [rows, cols] → (x̂, mask) with mask[i] = x[i] not clipped.
     public func apply(_ x: [Double], cols: Int) -> (values: [Double], mask: [Bool]) {
         var y = [Double](repeating: 0, count: x.count), mask = [Bool](repeating: false, count: x.count)
         if let layout { precondition(x.count == layout.rows * layout.cols && cols == layout.cols, "STEQuantizer: shape") }
@@ -56,7 +58,7 @@ public struct STEQuantizer: Sendable, Equatable {
             let t = s == 0 ? 0 : (x[i] / s).rounded(.toNearestOrEven)
             let q = min(max(t + z, lo), hi)
             y[i] = (q - z) * s
-            mask[i] = (lo - z) * s <= x[i] && x[i] <= (hi - z) * s
+            mask[i] = q == t + z
         }
         return (y, mask)
     }
@@ -68,10 +70,22 @@ public struct LinearFakeQuant: Sendable, Equatable {
     public var weight: STEQuantizer?
     /// On the input activations [T, in] (static per-tensor), or nil.
     public var input: STEQuantizer?
+    /// Dynamic per-token quantization of the input ([T, in], after `input` if both are set):
+    /// the library's `ActivationQuantizer` applied to the values rounded to Float. Its ranges
+    /// are each token's own, so nothing is clipped and the STE passes gradients unchanged.
+    public var tokenInput: ActivationQuantizer
 
-    public init(weight: STEQuantizer? = nil, input: STEQuantizer? = nil) {
+    public init(weight: STEQuantizer? = nil, input: STEQuantizer? = nil, tokenInput: ActivationQuantizer = .none) {
         self.weight = weight
         self.input = input
+        self.tokenInput = tokenInput
+    }
+
+    /// The reference form of a training quantization for weights w: [out, in]: the weight
+    /// grid from w's min-max groups (as `QuantizedWeight`), the same dynamic input quantizer.
+    public init(_ q: LinearTrainingQuant, weight w: [Double], out: Int, in n: Int, name: String = "weight") throws(QuantError) {
+        self.init(weight: try q.weight.map { s throws(QuantError) in try STEQuantizer(weight: w, rows: out, cols: n, scheme: s, name: name) },
+                  tokenInput: q.input)
     }
 
     public static let none = LinearFakeQuant()
