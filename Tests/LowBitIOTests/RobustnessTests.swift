@@ -1,3 +1,4 @@
+import LowBitCore
 import Foundation
 import Testing
 @testable import LowBitIO
@@ -6,18 +7,6 @@ import Testing
 /// thousands of random byte flips of real headers: every case must end in a descriptive thrown
 /// `ModelFileError` (or, for a harmless flip, a file that still validates), never a crash.
 @Suite struct RobustnessTests {
-    /// Deterministic generator so failures reproduce.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     enum Outcome { case parsed, rejected }
 
     /// Parses `bytes` with `parse`; a thrown error must be a ModelFileError with a useful message.
@@ -48,7 +37,7 @@ import Testing
         let real = try MappedFile(path: TestFiles.require(TestFiles.smolLM2))
         let header = try GGUFFile(file: real).dataOffset
         var cuts = [0, 1, 3, 4, 7, 8, 15, 16, 23, 24, 31, header - 1, header, header + 1]
-        var rng = SplitMix(state: 1)
+        var rng = SplitMix64(seed: 1)
         for _ in 0..<150 { cuts.append(Int.random(in: 0..<header, using: &rng)) }
         for cut in cuts {
             #expect(Self.outcome(UnsafeRawBufferPointer(rebasing: real.bytes[0..<cut]), Self.checkGGUF) == .rejected, "cut at \(cut)")
@@ -99,7 +88,7 @@ import Testing
         let g = try GGUFFile(file: real)
         let header = g.dataOffset
         var bytes = [UInt8](real.bytes)
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         var counts = [0, 0]
         let flips = 600
         bytes.withUnsafeMutableBytes { raw in
@@ -126,7 +115,7 @@ import Testing
             #expect(Self.outcome(UnsafeRawBufferPointer(rebasing: real.bytes[0..<cut]), Self.checkSafeTensors) == .rejected, "cut at \(cut)")
         }
         var bytes = [UInt8](real.bytes)
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         var rejected = 0
         let flips = 3000
         bytes.withUnsafeMutableBytes { raw in

@@ -5,15 +5,9 @@ import LowBitCore
 public enum CUDAReference {
     /// Deterministic generator (SplitMix64) for test data.
     public struct RNG {
-        var state: UInt64
-        public init(seed: UInt64) { state = seed }
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var source: SplitMix64
+        public init(seed: UInt64) { source = SplitMix64(seed: seed) }
+        public mutating func next() -> UInt64 { source.next() }
         /// Uniform in [lo, hi).
         public mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
             lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)

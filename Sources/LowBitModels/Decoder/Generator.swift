@@ -31,21 +31,15 @@ public struct SamplingOptions: Sendable, Equatable, Codable {
 /// Picks tokens from logits: greedy, or temperature / top-k / top-p sampling from a seeded generator.
 public struct TokenSampler: Sendable {
     public let options: SamplingOptions
-    private var state: UInt64
+    private var rng: SplitMix64
 
     public init(_ options: SamplingOptions) {
         self.options = options
-        state = options.seed
+        rng = SplitMix64(seed: options.seed)
     }
 
-    /// SplitMix64 → uniform Double in [0, 1).
-    mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
+    /// Uniform Double in [0, 1).
+    mutating func uniform() -> Double { rng.nextUnit() }
 
     /// logits: [vocab] → the chosen id.
     public mutating func next(_ logits: [Float]) -> Int32 {
