@@ -11,7 +11,7 @@ public enum CPUKernels {
     public static var isaName: String { String(cString: lb_isa_name(lb_isa_best())) }
 
     /// Rows per parallel chunk so that a chunk holds at least ~64 Ki elements.
-    @inline(__always) static func rowChunk(_ n: Int) -> Int { max(1, 65_536 / max(n, 1)) }
+    @inline(__always) public static func rowChunk(_ n: Int) -> Int { max(1, 65_536 / max(n, 1)) }
     static let elementChunk = 65_536
 
     // MARK: - Softmax

@@ -100,22 +100,25 @@ public final class TransformerBlock: @unchecked Sendable {
 
     /// hidden: [tokens, hidden] → [tokens, hidden] (a new tensor; `hidden` is not modified).
     /// With `cache`, this block's keys and values are appended to it.
+    ///
+    /// The residual adds, norms and the MLP activation go through `Ops`' fused row passes, which
+    /// also quantize the next linear layer's input when it runs on integer kernels.
     public func forward(_ hidden: Tensor, batch: TokenBatch, cache: KVCache.Layer? = nil) -> Tensor {
         let pre = config.placement == .pre
-        let a = attend(pre ? Ops.normalize(hidden, norm1) : hidden, batch: batch, cache: cache)
+        let qkvOut = pre ? Ops.normalizedLinear(hidden, norm1, qkv) : qkv.forward(hidden)
+        let a = attend(qkvOut: qkvOut, batch: batch, cache: cache)
         let h = attentionOutput.forward(a)
-        Ops.addInPlace(h, hidden)
-        if !pre { Ops.normalizeInPlace(h, norm1) }
-        let m = mlpIn.forward(pre ? Ops.normalize(h, norm2) : h)
-        let out = mlpOut.forward(Ops.activate(m, config.activation))
-        Ops.addInPlace(out, h)
-        if !pre { Ops.normalizeInPlace(out, norm2) }
+        // pre: h ← h + hidden, m = mlpIn(norm2(h)); post: h ← norm1(h + hidden), m = mlpIn(h).
+        let m = pre ? Ops.normalizedLinear(h, adding: hidden, norm2, mlpIn)
+                    : Ops.normalizedLinear(h, adding: hidden, norm1, normInPlace: true, mlpIn)
+        let out = Ops.activatedLinear(m, config.activation, mlpOut)
+        if pre { Ops.addInPlace(out, h) } else { Ops.addNormalizeInPlace(out, h, norm2) }
         return out
     }
 
-    /// x: [tokens, hidden] (already normed for pre-LN) → attention output [tokens, heads·headDim].
-    func attend(_ x: Tensor, batch: TokenBatch, cache: KVCache.Layer?) -> Tensor {
-        let qkvOut = qkv.forward(x)
+    /// qkvOut: [tokens, qkvWidth] (the qkv projection of the block input) → attention output
+    /// [tokens, heads·headDim]; RoPE is applied to q and k in place first.
+    func attend(qkvOut: Tensor, batch: TokenBatch, cache: KVCache.Layer?) -> Tensor {
         let shape = config.attention
         if let rope = config.rope {
             rope.apply(qkvOut.pointer, rows: batch.tokenCount, ld: shape.qkvWidth, heads: shape.heads + shape.kvHeads,

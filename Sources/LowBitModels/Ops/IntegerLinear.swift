@@ -35,20 +35,42 @@ public final class IntegerLinear: LinearOp, @unchecked Sendable {
     /// output is then all NaN (as the simulated layer passes it on), for evaluation to report.
     public func forward(_ x: Tensor) -> Tensor {
         let k = inFeatures, rows = x.count / max(k, 1)
-        var dims = x.shape.dims
-        dims[dims.count - 1] = outFeatures
-        let y = Tensor(zeros: Shape(dims))
-        guard rows > 0 else { return y }
-        // One scratch buffer: codes [rows, k] then scales [rows] (4-byte aligned).
+        return withInputCodes(rows: rows) { codes, scales in
+            do {
+                try QuantKernels.quantizePerToken(x.pointer, tokens: rows, features: k, bits: .int8, scales: scales,
+                                                  codes: codes, dequantized: nil)
+                return true
+            } catch { return false }
+        } apply: { codes, scales, valid in
+            forward(codes: codes, scales: scales, valid: valid, shapedLike: x.shape)
+        }
+    }
+
+    /// Runs `quantize` into scratch codes [rows, inFeatures] and scales [rows] (one allocation,
+    /// freed on return), then `apply` with them and whether quantization succeeded.
+    public func withInputCodes<R>(rows: Int, quantize: (UnsafeMutablePointer<Int8>, UnsafeMutablePointer<Float>) -> Bool,
+                                  apply: (UnsafePointer<Int8>, UnsafePointer<Float>, Bool) -> R) -> R {
+        let k = inFeatures
         let codeBytes = (rows * k + 3) & ~3
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: codeBytes + rows * 4, alignment: 64)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(codeBytes + rows * 4, 4), alignment: 64)
         defer { scratch.deallocate() }
         let codes = scratch.bindMemory(to: Int8.self, capacity: rows * k)
         let scales = (scratch + codeBytes).bindMemory(to: Float.self, capacity: rows)
-        do {
-            try QuantKernels.quantizePerToken(x.pointer, tokens: rows, features: k, bits: .int8, scales: scales,
-                                              codes: codes, dequantized: nil)
-        } catch {
+        let ok = rows == 0 || quantize(codes, scales)
+        return apply(codes, scales, ok)
+    }
+
+    /// The layer on already quantized input: codes [rows, inFeatures] (symmetric per-token INT8,
+    /// as `QuantKernels.quantizePerToken` makes them), scales [rows] → y shaped like `shape`
+    /// with its last dimension `outFeatures`. `valid` false (the input held a NaN/±Inf) gives all NaN.
+    public func forward(codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, valid: Bool, shapedLike shape: Shape) -> Tensor {
+        let k = inFeatures
+        var dims = shape.dims
+        dims[dims.count - 1] = outFeatures
+        let y = Tensor(zeros: Shape(dims))
+        let rows = y.count / max(outFeatures, 1)
+        guard rows > 0 else { return y }
+        guard valid else {
             y.pointer.update(repeating: .nan, count: y.count)
             return y
         }
