@@ -15,6 +15,15 @@ public final class TensorBuffer: @unchecked Sendable {
         self.owned = true
     }
 
+    /// Allocates `byteCount` bytes, 64-byte aligned, left as they are: for outputs that the
+    /// caller overwrites in full before anyone reads them (saves a memset pass per op).
+    public init(uninitializedByteCount byteCount: Int) {
+        self.base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        self.byteCount = byteCount
+        self.owner = nil
+        self.owned = true
+    }
+
     /// Borrows memory kept alive by `owner`.
     public init(borrowing base: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject) {
         self.base = base
@@ -41,6 +50,14 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     public init(zeros shape: Shape) {
         self.shape = shape
         self.buffer = TensorBuffer(zeroedByteCount: shape.count * 4)
+        self.elementOffset = 0
+    }
+
+    /// A tensor whose elements are unspecified until written: only for an op's output that the
+    /// op overwrites element by element before returning it.
+    public init(uninitialized shape: Shape) {
+        self.shape = shape
+        self.buffer = TensorBuffer(uninitializedByteCount: shape.count * 4)
         self.elementOffset = 0
     }
 

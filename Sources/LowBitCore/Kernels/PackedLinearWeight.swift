@@ -61,7 +61,8 @@ public final class PackedLinearWeight: @unchecked Sendable {
                      "PackedLinearWeight.apply: x \(x.shape) does not end in \(inFeatures)")
         var dims = x.shape.dims
         dims[dims.count - 1] = outFeatures
-        let y = Tensor(zeros: Shape(dims))
+        // Every element is written (outFeatures > 0; an empty output has nothing to write).
+        let y = Tensor(uninitialized: Shape(dims))
         apply(rows: x.count / max(inFeatures, 1), x: x.pointer, ldx: inFeatures, y: y.pointer, ldy: outFeatures)
         return y
     }

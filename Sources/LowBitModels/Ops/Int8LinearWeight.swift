@@ -61,6 +61,22 @@ public final class Int8LinearWeight: IntegerLinearWeight, @unchecked Sendable {
         let ops = 2 * rows * k * unit
         let minChunk = max(1, (1 << 21) / max(ops, 1)) // ~2 M int ops per chunk at least
         let packed = UnsafePointer(packed.assumingMemoryBound(to: UInt8.self))
+        // Many rows: split rows, so each thread packs only its own rows of the codes (the
+        // kernel packs a row block once and walks every column with it) and shares the packed
+        // weight; few rows (decoding): split columns. Each output element is computed the same
+        // way under either split.
+        if rows >= 64 * Parallel.threads {
+            scales.withUnsafeBufferPointer { ws in
+                withOptionalBuffer(bias) { b in
+                    Parallel.forBalancedRanges(rows, minChunk: 32, oversplit: 2) { r in
+                        let rc = lb_igemm_dequant(r.count, n, k, codes + r.lowerBound * ldc, ldc, tokenScales + r.lowerBound,
+                                                  packed, ws.baseAddress, b, y + r.lowerBound * ldy, ldy, 0, n)
+                        precondition(rc == 0)
+                    }
+                }
+            }
+            return
+        }
         scales.withUnsafeBufferPointer { ws in
             withOptionalBuffer(bias) { b in
                 Parallel.forBalancedRanges(units, minChunk: minChunk, oversplit: 2) { r in

@@ -67,7 +67,7 @@ public final class IntegerLinear: LinearOp, @unchecked Sendable {
         let k = inFeatures
         var dims = shape.dims
         dims[dims.count - 1] = outFeatures
-        let y = Tensor(zeros: Shape(dims))
+        let y = Tensor(uninitialized: Shape(dims)) // the GEMM writes every element
         let rows = y.count / max(outFeatures, 1)
         guard rows > 0 else { return y }
         guard valid else {
@@ -105,7 +105,7 @@ public final class WeightOnlyLinear: LinearOp, @unchecked Sendable {
         let k = inFeatures, rows = x.count / max(k, 1)
         var dims = x.shape.dims
         dims[dims.count - 1] = outFeatures
-        let y = Tensor(zeros: Shape(dims))
+        let y = Tensor(uninitialized: Shape(dims)) // the GEMM writes every element
         weight.applyFloat(rows: rows, x: x.pointer, ldx: k, y: y.pointer, ldy: outFeatures)
         return y
     }
