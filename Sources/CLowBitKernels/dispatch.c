@@ -29,3 +29,10 @@ uint64_t lb_fma_peak_probe(int isa, uint64_t iters) {
     lb_set_thread_isa(before);
     return flops;
 }
+
+void lb_attention_head(size_t nq, size_t nk, size_t d, const float *q, size_t ldq, const float *k,
+                       const float *v, size_t ldkv, float *out, size_t ldo, float scale,
+                       ptrdiff_t causal_valid0, float *scratch) {
+    lb_current_table()->attention_head(nq, nk, d, q, ldq, k, v, ldkv, out, ldo, scale, causal_valid0, scratch);
+}
+size_t lb_attention_scratch_floats(size_t nk, size_t d) { return (d + 4) * lb_attention_padded_keys(nk); }

@@ -43,7 +43,13 @@ typedef struct lb_kernel_table {
     void (*verf)(size_t, const float *, float *);
     void (*vtanh)(size_t, const float *, float *);
     uint64_t (*fma_probe)(uint64_t);
+    void (*attention_head)(size_t, size_t, size_t, const float *, size_t, const float *,
+                           const float *, size_t, float *, size_t, float, ptrdiff_t, float *);
 } lb_kernel_table;
+
+/// Keys rounded up to a multiple of 32 (two 16-lane vectors): the row length of
+/// lb_attention_head's transposed keys and score rows at every level.
+static inline size_t lb_attention_padded_keys(size_t nk) { return (nk + 31) / 32 * 32; }
 
 extern const lb_kernel_table lb_table_portable;
 #if defined(__x86_64__)

@@ -10,6 +10,7 @@
 #include "sgemm_ukr_tmpl.h"
 #include "vmath_tmpl.h"
 #include "rowops_tmpl.h"
+#include "attention_tmpl.h"
 #define PROBE_REG(x) "+x"(x)
 #include "fma_probe_tmpl.h"
 
@@ -23,5 +24,6 @@ const lb_kernel_table lb_table_avx2 = {
     .gelu = k_gelu, .gelu_tanh = k_gelu_tanh, .silu = k_silu, .silu_mul = k_silu_mul, .add = k_add,
     .vexp = k_vexp, .verf = k_verf, .vtanh = k_vtanh,
     .fma_probe = k_fma_probe,
+    .attention_head = k_attention_head,
 };
 #endif

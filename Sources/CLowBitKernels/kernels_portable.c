@@ -121,6 +121,27 @@ static uint64_t p_fma_probe(uint64_t iters) {
     return iters * 10u * 2u;
 }
 
+/// Plain loops: score = Σ_t q·k (t ascending), softmax (p_softmax_rows), out = Σ_j p·v (j ascending).
+static void p_attention_head(size_t nq, size_t nk, size_t d, const float *q, size_t ldq, const float *k,
+                             const float *v, size_t ldkv, float *out, size_t ldo, float scale,
+                             ptrdiff_t causal_valid0, float *scratch) {
+    float *s = scratch;
+    for (size_t i = 0; i < nq; ++i) {
+        for (size_t j = 0; j < nk; ++j) {
+            float acc = 0.0f;
+            for (size_t t = 0; t < d; ++t) acc += q[i * ldq + t] * k[j * ldkv + t];
+            s[j] = acc;
+        }
+        const ptrdiff_t valid0 = causal_valid0 >= 0 ? causal_valid0 + (ptrdiff_t)i : -1;
+        p_softmax_rows(1, nk, s, nk, s, nk, scale, NULL, 0, valid0);
+        for (size_t c = 0; c < d; ++c) {
+            float acc = 0.0f;
+            for (size_t j = 0; j < nk; ++j) acc += s[j] * v[j * ldkv + c];
+            out[i * ldo + c] = acc;
+        }
+    }
+}
+
 const lb_kernel_table lb_table_portable = {
     .isa = LB_ISA_PORTABLE,
     .mr = P_MR, .nr = 16, .mc = 128, .nc = 512, .a_outer = 0,
@@ -131,4 +152,5 @@ const lb_kernel_table lb_table_portable = {
     .gelu = p_gelu, .gelu_tanh = p_gelu_tanh, .silu = p_silu, .silu_mul = p_silu_mul, .add = p_add,
     .vexp = p_vexp, .verf = p_verf, .vtanh = p_vtanh,
     .fma_probe = p_fma_probe,
+    .attention_head = p_attention_head,
 };

@@ -82,6 +82,20 @@ void lb_sgemm_nn(size_t M, size_t N, size_t K, const float *A, size_t lda,
 void lb_softmax_rows(size_t rows, size_t n, const float *x, size_t ldx, float *y, size_t ldy,
                      float scale, const float *mask, size_t mask_ld, ptrdiff_t causal_valid0);
 
+/// Scaled dot-product attention of one sequence and one head:
+///   out[i, :] = Σ_j p[i, j] · v[j, :],  p[i, :] = softmax_j(scale · q[i, :] · k[j, :]) over the
+///   valid keys j < valid(i) (causal_valid0 as lb_softmax_rows: valid(i) = causal_valid0 + i,
+///   clamped to [0, nk]; -1: all nk keys). A row with no valid key becomes all zeros.
+///   q: [nq, d] (row stride ldq); k, v: [nk, d] (row stride ldkv); out: [nq, d] (row stride ldo);
+///   scratch: lb_attention_scratch_floats(nk, d) floats, private to the call.
+/// Single-threaded (call it per sequence and head from several threads). The sums run in an
+/// order fixed by (nq, nk, d) (see attention_tmpl.h), so results never depend on threads.
+void lb_attention_head(size_t nq, size_t nk, size_t d, const float *q, size_t ldq, const float *k,
+                       const float *v, size_t ldkv, float *out, size_t ldo, float scale,
+                       ptrdiff_t causal_valid0, float *scratch);
+/// Floats of scratch lb_attention_head needs for nk keys of width d.
+size_t lb_attention_scratch_floats(size_t nk, size_t d);
+
 /// LayerNorm of each row: y = (x - mean) / sqrt(var + eps) · gamma + beta, var biased (÷ n).
 /// gamma, beta: [n] or NULL (1 and 0).
 void lb_layernorm_rows(size_t rows, size_t n, const float *x, size_t ldx, float *y, size_t ldy,

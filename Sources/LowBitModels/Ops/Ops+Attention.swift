@@ -46,10 +46,10 @@ extension Ops {
         let cachedKeys = cache.map { UnsafePointer($0.keys) }, cachedValues = cache.map { UnsafePointer($0.values) }
         let scale = 1 / Float(d).squareRoot(), group = h / kvh
         let sequences = batch.sequences, maxLen = batch.maxSequenceLength
-        let scratchCount = maxLen * (maxLen + past)
+        let scratchCount = lb_attention_scratch_floats(maxLen + past, d)
         Parallel.forBalancedRanges(sequences.count * h, minChunk: 1, oversplit: 4) { units in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
-            defer { scores.deallocate() }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
+            defer { scratch.deallocate() }
             for u in units {
                 let rows = sequences[u / h], head = u % h, kv = head / group, nq = rows.count
                 guard nq > 0 else { continue }
@@ -62,9 +62,8 @@ extension Ops {
                     v = base + rows.lowerBound * ld + (h + kvh + kv) * d
                     (ldkv, nk) = (ld, nq)
                 }
-                lb_sgemm_nt(nq, nk, d, q, ld, k, ldkv, scores, nk, 1)
-                lb_softmax_rows(nq, nk, scores, nk, scores, nk, scale, nil, 0, causal ? past + 1 : -1)
-                lb_sgemm_nn(nq, d, nk, scores, nk, v, ldkv, op + rows.lowerBound * ldo + head * d, ldo)
+                lb_attention_head(nq, nk, d, q, ld, k, v, ldkv, op + rows.lowerBound * ldo + head * d, ldo, scale,
+                                  causal ? past + 1 : -1, scratch)
             }
         }
         return out
