@@ -174,7 +174,8 @@ enum QuantTestSupport {
         try model.mapLinears { site in
             switch site.role {
             case .head: return site.op
-            case .mlpIn, .mlpOut: return try S.quantized(site, S.int4Group32Asym, .none)
+            case .mlpIn: return try S.quantized(site, S.int4Group32Affine, .none)
+            case .mlpOut: return try S.quantized(site, S.int4Group32Asym, .none)
             default: return try S.quantized(site, S.int8PerChannel, .dynamicPerToken(bits: .int8))
             }
         }
@@ -186,6 +187,11 @@ enum QuantTestSupport {
         try QuantizedModelDirectory.write(model: model, source: source, recipe: S.recipe, report: nil, to: dir)
         #expect(FileManager.default.fileExists(atPath: dir + "/tokenizer.gguf"))
         #expect(try ModelConfig.load(configJSON: dir + "/config.json") == source.config)
+        // Q4_1-derived affine (and here asymmetric) scales are F16 values: stored as F16
+        // (lossless); INT8 per-channel scales max|w|/127 are not: F32.
+        let dtypes = Dictionary(uniqueKeysWithValues: try SafeTensorsFile(path: dir + "/model.safetensors").tensors.map { ($0.name, $0.dtype) })
+        #expect(dtypes["layers.0.mlp_in.scales"] == .f16 && dtypes["layers.0.mlp_in.mins"] == .f16)
+        #expect(dtypes["layers.0.qkv.scales"] == .f32)
         let loaded = try QuantizedModelDirectory.load(dir)
         #expect(loaded.manifest.source.format == "gguf v3" && loaded.manifest.tokenizer == ["tokenizer.gguf"])
         let after = try #require(loaded.decoder).logits(tokens: tokens, cache: nil).toArray()
