@@ -6,6 +6,7 @@
 //   ones folds the pairs into each int32 lane: the same exact sums as vpdpbusd. (8-bit weights
 //   would saturate vpmaddubsw; they run on the portable level below AVX-512.)
 // - lb_wgemm_group, both widths: the AVX-512 kernel's per-lane float operations, 8 lanes wide.
+// Minimums (mn not NULL) add one fma per group: row sum (int32 → float, or the float x_g) × mn.
 #pragma STDC FP_CONTRACT OFF
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -27,8 +28,8 @@ AVX2_TARGET static inline void store_n(float *c, __m256 v, size_t cnt) {
 
 AVX2_TARGET static inline __attribute__((always_inline)) void
 group4_body(const int MRT, size_t G, size_t group, const int8_t *restrict a, size_t lda, const int32_t *rs,
-            const uint8_t *restrict pb, const int32_t *cz, const float *s, const float *a_scales, const float *bias,
-            float *restrict c, size_t ldc, size_t mr, size_t nr) {
+            const uint8_t *restrict pb, const int32_t *cz, const float *s, const float *mn, const float *a_scales,
+            const float *bias, float *restrict c, size_t ldc, size_t mr, size_t nr) {
     __m256 F[AMR][2];
     const __m256i lo4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     for (size_t g = 0; g < G; ++g) {
@@ -57,6 +58,11 @@ group4_body(const int MRT, size_t G, size_t group, const int8_t *restrict a, siz
                 const __m256 f = _mm256_cvtepi32_ps(t);
                 F[i][h] = g == 0 ? _mm256_mul_ps(f, vs) : _mm256_fmadd_ps(f, vs, F[i][h]);
             }
+            if (mn) {
+                const __m256 vm = _mm256_loadu_ps(mn + g * 16 + (size_t)h * 8);
+                for (int i = 0; i < MRT; ++i)
+                    F[i][h] = _mm256_fmadd_ps(_mm256_set1_ps((float)rs[(size_t)i * G + g]), vm, F[i][h]);
+            }
         }
     }
     for (int h = 0; h < 2; ++h) {
@@ -75,19 +81,20 @@ group4_body(const int MRT, size_t G, size_t group, const int8_t *restrict a, siz
 
 AVX2_TARGET static void group4_ukr(size_t G, size_t group, int bits, const int8_t *a, size_t lda, const int32_t *rs,
                                    const uint8_t *pb, size_t pstride, const int32_t *cz, const float *s,
-                                   const float *a_scales, const float *bias, float *c, size_t ldc, size_t mr, size_t nr) {
+                                   const float *mn, const float *a_scales, const float *bias, float *c, size_t ldc,
+                                   size_t mr, size_t nr) {
     (void)bits; (void)pstride; // 4-bit only; one panel per tile
-    if (mr == 1) group4_body(1, G, group, a, lda, rs, pb, cz, s, a_scales, bias, c, ldc, mr, nr);
-    else if (mr == 2) group4_body(2, G, group, a, lda, rs, pb, cz, s, a_scales, bias, c, ldc, mr, nr);
-    else group4_body(4, G, group, a, lda, rs, pb, cz, s, a_scales, bias, c, ldc, mr, nr);
+    if (mr == 1) group4_body(1, G, group, a, lda, rs, pb, cz, s, mn, a_scales, bias, c, ldc, mr, nr);
+    else if (mr == 2) group4_body(2, G, group, a, lda, rs, pb, cz, s, mn, a_scales, bias, c, ldc, mr, nr);
+    else group4_body(4, G, group, a, lda, rs, pb, cz, s, mn, a_scales, bias, c, ldc, mr, nr);
 }
 
 const lb_group_level lb_group_avx2_int4 = {.mr = AMR, .nr = 16, .ukr = group4_ukr};
 
 AVX2_TARGET static inline __attribute__((always_inline)) void
 wgroup2_body(const int BITS, const int MRT, size_t G, size_t group, const float *restrict x, size_t ldx,
-             const uint8_t *restrict pb, const int32_t *cz, const float *s, const float *bias, float *restrict c,
-             size_t ldc, size_t mr, size_t nr) {
+             const float *xs, const uint8_t *restrict pb, const int32_t *cz, const float *s, const float *mn,
+             const float *bias, float *restrict c, size_t ldc, size_t mr, size_t nr) {
     __m256 F[AMR][2];
     const int KB = BITS == 4 ? 8 : 4;
     const __m256i mask = _mm256_set1_epi32(BITS == 4 ? 0x0F : 0xFF);
@@ -114,6 +121,10 @@ wgroup2_body(const int BITS, const int MRT, size_t G, size_t group, const float 
             const __m256 vs = _mm256_loadu_ps(s + g * 16 + (size_t)h * 8);
             for (int i = 0; i < MRT; ++i)
                 F[i][h] = g == 0 ? _mm256_mul_ps(acc[i][h], vs) : _mm256_fmadd_ps(acc[i][h], vs, F[i][h]);
+            if (mn) {
+                const __m256 vm = _mm256_loadu_ps(mn + g * 16 + (size_t)h * 8);
+                for (int i = 0; i < MRT; ++i) F[i][h] = _mm256_fmadd_ps(_mm256_set1_ps(xs[(size_t)i * G + g]), vm, F[i][h]);
+            }
         }
     }
     for (int h = 0; h < 2; ++h) {
@@ -130,11 +141,11 @@ wgroup2_body(const int BITS, const int MRT, size_t G, size_t group, const float 
     }
 }
 
-AVX2_TARGET static void wgroup2_ukr(size_t G, size_t group, int bits, const float *x, size_t ldx, const uint8_t *pb,
-                                    size_t pstride, const int32_t *cz, const float *s, const float *bias, float *c,
-                                    size_t ldc, size_t mr, size_t nr) {
+AVX2_TARGET static void wgroup2_ukr(size_t G, size_t group, int bits, const float *x, size_t ldx, const float *xs,
+                                    const uint8_t *pb, size_t pstride, const int32_t *cz, const float *s,
+                                    const float *mn, const float *bias, float *c, size_t ldc, size_t mr, size_t nr) {
     (void)pstride;
-#define W2(B, M) wgroup2_body(B, M, G, group, x, ldx, pb, cz, s, bias, c, ldc, mr, nr)
+#define W2(B, M) wgroup2_body(B, M, G, group, x, ldx, xs, pb, cz, s, mn, bias, c, ldc, mr, nr)
     if (bits == 8) { if (mr == 1) W2(8, 1); else if (mr == 2) W2(8, 2); else W2(8, 4); }
     else { if (mr == 1) W2(4, 1); else if (mr == 2) W2(4, 2); else W2(4, 4); }
 #undef W2

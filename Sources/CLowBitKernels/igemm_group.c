@@ -16,15 +16,16 @@
 static size_t npanels(size_t N) { return (N + 15) / 16; }
 
 static int shape_ok(size_t K, size_t group, int bits) {
-    if (bits != 8 && bits != 4) return 0;
+    const int width = lb_group_width(bits);
+    if (width != 8 && width != 4) return 0;
     if (group == 0 || K % group != 0) return 0;
-    return group % (bits == 4 ? 8 : 4) == 0;
+    return group % (width == 4 ? 8 : 4) == 0;
 }
 
 size_t lb_igemm_group_pack_size(size_t N, size_t K, size_t group, int bits) {
     if (!shape_ok(K, group, bits)) return 0;
     const size_t P = npanels(N), G = K / group;
-    return P * 16 * K * (size_t)bits / 8 + P * G * 16 * 8;
+    return P * 16 * K * (size_t)lb_group_width(bits) / 8 + P * G * 16 * (lb_group_has_mins(bits) ? 12 : 8);
 }
 
 /// The code of weight [n, k] from the caller's layout.
@@ -34,14 +35,16 @@ static int code_at(const void *w, size_t K, int bits, size_t n, size_t k) {
     return (int)((k % 2 == 0 ? byte : byte >> 4) & 0x0F) - 8;
 }
 
-int lb_igemm_group_pack(size_t N, size_t K, size_t group, int bits, const void *w, const float *scales,
-                        const int8_t *zeros, uint8_t *packed) {
-    if (!shape_ok(K, group, bits)) return -1;
+int lb_igemm_group_pack(size_t N, size_t K, size_t group, int fmt, const void *w, const float *scales,
+                        const int8_t *zeros, const float *mins, uint8_t *packed) {
+    if (!shape_ok(K, group, fmt) || lb_group_has_mins(fmt) != (mins != NULL)) return -1;
+    const int bits = lb_group_width(fmt);
     const size_t P = npanels(N), G = K / group, wbytes = P * 16 * K * (size_t)bits / 8;
     const int U = bits == 8 ? 128 : 8;
     int32_t *cz = (int32_t *)(packed + wbytes);
     float *s = (float *)(packed + wbytes + P * G * 16 * 4);
-    memset(packed, 0, lb_igemm_group_pack_size(N, K, group, bits));
+    float *mn = (float *)(packed + wbytes + 2 * P * G * 16 * 4); // written only with mins
+    memset(packed, 0, lb_igemm_group_pack_size(N, K, group, fmt));
     for (size_t n = 0; n < P * 16; ++n) {
         const size_t p = n / 16, j = n % 16;
         uint8_t *panel = packed + p * 16 * K * (size_t)bits / 8;
@@ -53,6 +56,7 @@ int lb_igemm_group_pack(size_t N, size_t K, size_t group, int bits, const void *
         for (size_t g = 0; g < G; ++g) {
             cz[(p * G + g) * 16 + j] = U + (n < N && zeros ? zeros[n * G + g] : 0);
             s[(p * G + g) * 16 + j] = n < N ? scales[n * G + g] : 0.0f;
+            if (mins) mn[(p * G + g) * 16 + j] = n < N ? mins[n * G + g] : 0.0f;
         }
     }
     return 0;
@@ -66,12 +70,14 @@ static inline int u_at(const uint8_t *panel, int bits, size_t j, size_t k) {
 }
 
 /// Portable reference: the definition, term by term, read from the packed panels.
-static void group_portable(size_t M, size_t K, size_t group, int bits, const int8_t *A, size_t lda,
+static void group_portable(size_t M, size_t K, size_t group, int fmt, const int8_t *A, size_t lda,
                            const float *a_scales, const uint8_t *packedB, size_t N, const float *bias,
                            float *C, size_t ldc, size_t n_begin, size_t n_end) {
-    const size_t P = npanels(N), G = K / group, pstride = 16 * K * (size_t)bits / 8;
-    const int32_t *cz = (const int32_t *)(packedB + P * pstride);
-    const float *s = (const float *)(packedB + P * pstride + P * G * 16 * 4);
+    const int bits = lb_group_width(fmt);
+    const size_t G = K / group, pstride = 16 * K * (size_t)bits / 8;
+    const lb_group_params prm = lb_group_params_of(packedB, N, K, group, fmt);
+    const int32_t *cz = prm.cz;
+    const float *s = prm.s, *mn = prm.mn;
     for (size_t m = 0; m < M; ++m) {
         const int8_t *a = A + m * lda;
         for (size_t n = n_begin; n < n_end; ++n) {
@@ -87,6 +93,7 @@ static void group_portable(size_t M, size_t K, size_t group, int bits, const int
                 const int32_t acc = dot - cz[(p * G + g) * 16 + j] * rs;
                 const float sg = s[(p * G + g) * 16 + j];
                 F = g == 0 ? (float)acc * sg : fmaf((float)acc, sg, F);
+                if (mn) F = fmaf((float)rs, mn[(p * G + g) * 16 + j], F);
             }
             float y = F * a_scales[m];
             if (bias) y = y + bias[n];
@@ -95,12 +102,14 @@ static void group_portable(size_t M, size_t K, size_t group, int bits, const int
     }
 }
 
-static void group_driver(const lb_group_level *L, size_t M, size_t N, size_t K, size_t group, int bits,
+static void group_driver(const lb_group_level *L, size_t M, size_t N, size_t K, size_t group, int fmt,
                          const int8_t *A, size_t lda, const float *a_scales, const uint8_t *packedB,
                          const float *bias, float *C, size_t ldc, size_t n_begin, size_t n_end) {
-    const size_t P = npanels(N), G = K / group, pstride = 16 * K * (size_t)bits / 8;
-    const int32_t *cz = (const int32_t *)(packedB + P * pstride);
-    const float *s = (const float *)(packedB + P * pstride + P * G * 16 * 4);
+    const int bits = lb_group_width(fmt);
+    const size_t G = K / group, pstride = 16 * K * (size_t)bits / 8;
+    const lb_group_params prm = lb_group_params_of(packedB, N, K, group, fmt);
+    const int32_t *cz = prm.cz;
+    const float *s = prm.s, *mn = prm.mn;
     // Scratch: row sums [LB_GROUP_MC, G] int32, then one zero-padded micro-row block [mr, K].
     const size_t mr = L->mr;
     int32_t *rs = (int32_t *)lb_scratch(0, LB_GROUP_MC * G + (mr * K + 3) / 4 + 16);
@@ -127,7 +136,7 @@ static void group_driver(const lb_group_level *L, size_t M, size_t N, size_t K, 
             for (size_t j0 = n_begin; j0 < n_end; j0 += L->nr) {
                 const size_t p = j0 / 16, cols = n_end - j0 < L->nr ? n_end - j0 : L->nr;
                 L->ukr(G, group, bits, a, la, rs + i0 * G, packedB + p * pstride, pstride, cz + p * G * 16,
-                       s + p * G * 16, a_scales + m0 + i0, bias ? bias + j0 : NULL, C + (m0 + i0) * ldc + j0, ldc,
+                       s + p * G * 16, mn ? mn + p * G * 16 : NULL, a_scales + m0 + i0, bias ? bias + j0 : NULL, C + (m0 + i0) * ldc + j0, ldc,
                        rows, cols);
             }
         }
@@ -147,7 +156,7 @@ static const lb_group_level *group_level_for(int isa, int bits) {
 
 const char *lb_igemm_group_kernel_name(int isa, int bits) {
     const int best = lb_isa_best();
-    const lb_group_level *L = group_level_for(isa < best ? isa : best, bits);
+    const lb_group_level *L = group_level_for(isa < best ? isa : best, lb_group_width(bits));
 #if defined(__x86_64__)
     if (L == &lb_group_vnni) return "avx512vnni";
     if (L == &lb_group_avx2_int4) return "avx2";
@@ -163,7 +172,7 @@ int lb_igemm_group(size_t M, size_t N, size_t K, size_t group, int bits, const i
         (n_end % 16 != 0 && n_end != N))
         return -1;
     if (M == 0 || n_begin == n_end) return 0;
-    const lb_group_level *L = group_level_for(lb_isa_current(), bits);
+    const lb_group_level *L = group_level_for(lb_isa_current(), lb_group_width(bits));
     if (L) group_driver(L, M, N, K, group, bits, A, lda, a_scales, packedB, bias, C, ldc, n_begin, n_end);
     else group_portable(M, K, group, bits, A, lda, a_scales, packedB, N, bias, C, ldc, n_begin, n_end);
     return 0;

@@ -4,7 +4,8 @@
 // loads split into low and high nibbles (vpandd, vpsrlw + vpandd: the 4-bit weights are
 // unpacked in registers, never in memory), 8 dword broadcasts of A and 16 vpdpbusd (u8 weight
 // byte · s8 activation). At the end of each group the 16 int32 accumulators get the zero-point
-// correction (U + Z) · rowsum, convert to float and fma into the float tile with the group scales.
+// correction (U + Z) · rowsum, convert to float and fma into the float tile with the group scales
+// (then, with minimums, the row sum times the group minimums: a second fma).
 #pragma STDC FP_CONTRACT OFF
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -19,7 +20,8 @@ static inline int32_t ld4(const int8_t *p) { int32_t v; memcpy(&v, p, 4); return
 VNNI_TARGET static inline __attribute__((always_inline)) void
 group_body(const int NV, const int BITS, const int MRT, size_t G, size_t group, const int8_t *restrict a, size_t lda,
            const int32_t *rs, const uint8_t *restrict pb, size_t pstride, const int32_t *cz, const float *s,
-           const float *a_scales, const float *bias, float *restrict c, size_t ldc, size_t mr, size_t nr) {
+           const float *mn, const float *a_scales, const float *bias, float *restrict c, size_t ldc, size_t mr,
+           size_t nr) {
     __m512 F[GMR][2]; // rows [0, MRT) used
     const __m512i lo4 = _mm512_set1_epi8(0x0F);
     for (size_t g = 0; g < G; ++g) {
@@ -62,6 +64,11 @@ group_body(const int NV, const int BITS, const int MRT, size_t G, size_t group, 
                 const __m512 f = _mm512_cvtepi32_ps(t);
                 F[i][v] = g == 0 ? _mm512_mul_ps(f, vs) : _mm512_fmadd_ps(f, vs, F[i][v]);
             }
+            if (mn) {
+                const __m512 vm = _mm512_loadu_ps(mn + (v * G + g) * 16);
+                for (int i = 0; i < MRT; ++i)
+                    F[i][v] = _mm512_fmadd_ps(_mm512_set1_ps((float)rs[(size_t)i * G + g]), vm, F[i][v]);
+            }
         }
     }
     for (int v = 0; v < NV; ++v) {
@@ -79,12 +86,12 @@ group_body(const int NV, const int BITS, const int MRT, size_t G, size_t group, 
 
 VNNI_TARGET static void group_ukr(size_t G, size_t group, int bits, const int8_t *a, size_t lda, const int32_t *rs,
                                   const uint8_t *pb, size_t pstride, const int32_t *cz, const float *s,
-                                  const float *a_scales, const float *bias, float *c, size_t ldc, size_t mr,
-                                  size_t nr) {
+                                  const float *mn, const float *a_scales, const float *bias, float *c, size_t ldc,
+                                  size_t mr, size_t nr) {
     // Rows past mr (up to the kernel's 4 or 8) are the zeros of the driver's padded copy; their
     // row sums are scratch entries inside the block's LB_GROUP_MC rows. Computed, never stored.
     // Few rows (decoding: 1) run a kernel of that many rows: 1, 2, 4 or 8 (the driver pads 3, 5–7).
-#define GB(NV, BITS, MRT) group_body(NV, BITS, MRT, G, group, a, lda, rs, pb, pstride, cz, s, a_scales, bias, c, ldc, mr, nr)
+#define GB(NV, BITS, MRT) group_body(NV, BITS, MRT, G, group, a, lda, rs, pb, pstride, cz, s, mn, a_scales, bias, c, ldc, mr, nr)
 #define GB_MR(NV, BITS) do { if (mr == 1) GB(NV, BITS, 1); else if (mr == 2) GB(NV, BITS, 2); \
                              else if (mr <= 4) GB(NV, BITS, 4); else GB(NV, BITS, 8); } while (0)
     if (bits == 8) {

@@ -1,12 +1,12 @@
 // Group-wise affine quantization (include/lb_quant.h): a portable level and an AVX2 level.
-// Both follow the element formula in lb_quant.h with the same float operations (a division,
-// a round-to-nearest-even, an add, a clamp, a subtract and a multiply: nothing the compiler
-// can contract into an FMA), so they give the same bits as each other and as the Swift
-// reference. Min/max are exact in any order. The only freedom is the sign of a zero min/max,
+// Both follow the element formula in lb_quant.h with the same float operations (subtract,
+// divide, round to nearest even, add, clamp, subtract, multiply, add; FP_CONTRACT off, so no
+// FMA), so they give the same bits as each other and as the Swift reference. Min/max are exact in any order. The only freedom is the sign of a zero min/max,
 // which callers erase (|.| or + 0).
 //
 // Non-finite input is detected along the way (a lane mask OR-ed over the row); when a row has
 // some, it is rescanned in order to report the first one.
+#pragma STDC FP_CONTRACT OFF
 #include <math.h>
 #include "internal.h"
 
@@ -18,8 +18,8 @@ static ptrdiff_t first_nonfinite(const float *x, size_t n) {
 }
 
 /// One element: the code q (as a float) for x, per the formula in lb_quant.h.
-static inline float quant_code(float x, float s, float z, float lo, float hi) {
-    const float t = s == 0.0f ? 0.0f : nearbyintf(x / s);
+static inline float quant_code(float x, float s, float z, float m, float lo, float hi) {
+    const float t = s == 0.0f ? 0.0f : nearbyintf((x - m) / s);
     return fminf(fmaxf(t + z, lo), hi);
 }
 
@@ -40,17 +40,17 @@ static ptrdiff_t p_minmax_row(size_t cols, const float *x, size_t gc, float *gmi
     return -1;
 }
 
-/// One row: cols elements in groups of gc; s, z: that row's group parameters (z may be NULL).
+/// One row: cols elements in groups of gc; s, z, m: that row's group parameters (z, m may be NULL).
 static ptrdiff_t p_apply_row(size_t cols, const float *x, size_t gc, const float *s, const float *z,
-                             float lo, float hi, int8_t *q, float *y) {
+                             const float *m, float lo, float hi, int8_t *q, float *y) {
     for (size_t g = 0, c0 = 0; c0 < cols; ++g, c0 += gc) {
-        const float sg = s[g], zg = z ? z[g] : 0.0f;
+        const float sg = s[g], zg = z ? z[g] : 0.0f, mg = m ? m[g] : 0.0f;
         for (size_t c = c0; c < c0 + gc; ++c) {
             const float v = x[c];
             if (!(fabsf(v) < INFINITY)) return (ptrdiff_t)c;
-            const float qq = quant_code(v, sg, zg, lo, hi);
+            const float qq = quant_code(v, sg, zg, mg, lo, hi);
             if (q) q[c] = (int8_t)qq;
-            if (y) y[c] = (qq - zg) * sg;
+            if (y) y[c] = (qq - zg) * sg + mg;
         }
     }
     return -1;
@@ -107,22 +107,23 @@ LB_TARGET static ptrdiff_t v_minmax_row(size_t cols, const float *x, size_t gc, 
 }
 
 LB_TARGET static ptrdiff_t v_apply_row(size_t cols, const float *x, size_t gc, const float *s,
-                                       const float *z, float lo, float hi, int8_t *q, float *y) {
+                                       const float *z, const float *m, float lo, float hi, int8_t *q,
+                                       float *y) {
     __m256 bad = _mm256_setzero_ps();
     int bad_scalar = 0;
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
     for (size_t g = 0, c0 = 0; c0 < cols; ++g, c0 += gc) {
         const size_t end = c0 + gc;
-        const float sg = s[g], zg = z ? z[g] : 0.0f;
-        const __m256 vs = _mm256_set1_ps(sg), vz = _mm256_set1_ps(zg);
+        const float sg = s[g], zg = z ? z[g] : 0.0f, mg = m ? m[g] : 0.0f;
+        const __m256 vs = _mm256_set1_ps(sg), vz = _mm256_set1_ps(zg), vm = _mm256_set1_ps(mg);
         const int zero_scale = sg == 0.0f;
         size_t c = c0;
         for (; c + 8 <= end; c += 8) {
             const __m256 v = _mm256_loadu_ps(x + c);
             bad = _mm256_or_ps(bad, nonfinite8(v));
-            const __m256 t = zero_scale ? _mm256_setzero_ps() : V_ROUND(_mm256_div_ps(v, vs));
+            const __m256 t = zero_scale ? _mm256_setzero_ps() : V_ROUND(_mm256_div_ps(_mm256_sub_ps(v, vm), vs));
             const __m256 qq = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(t, vz), vlo), vhi);
-            if (y) _mm256_storeu_ps(y + c, _mm256_mul_ps(_mm256_sub_ps(qq, vz), vs));
+            if (y) _mm256_storeu_ps(y + c, _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(qq, vz), vs), vm));
             if (q) {
                 const __m256i qi = _mm256_cvtps_epi32(qq); // integral already: exact
                 const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(qi),
@@ -133,9 +134,9 @@ LB_TARGET static ptrdiff_t v_apply_row(size_t cols, const float *x, size_t gc, c
         for (; c < end; ++c) {
             const float v = x[c];
             bad_scalar |= !(fabsf(v) < INFINITY);
-            const float qq = quant_code(v, sg, zg, lo, hi);
+            const float qq = quant_code(v, sg, zg, mg, lo, hi);
             if (q) q[c] = (int8_t)qq;
-            if (y) y[c] = (qq - zg) * sg;
+            if (y) y[c] = (qq - zg) * sg + mg;
         }
     }
     if (bad_scalar || _mm256_movemask_ps(bad)) return first_nonfinite(x, cols);
@@ -163,12 +164,12 @@ static ptrdiff_t minmax_row(int avx2, size_t cols, const float *x, size_t gc, fl
 }
 
 static ptrdiff_t apply_row(int avx2, size_t cols, const float *x, size_t gc, const float *s,
-                           const float *z, float lo, float hi, int8_t *q, float *y) {
+                           const float *z, const float *m, float lo, float hi, int8_t *q, float *y) {
 #if defined(__x86_64__)
-    if (avx2) return v_apply_row(cols, x, gc, s, z, lo, hi, q, y);
+    if (avx2) return v_apply_row(cols, x, gc, s, z, m, lo, hi, q, y);
 #endif
     (void)avx2;
-    return p_apply_row(cols, x, gc, s, z, lo, hi, q, y);
+    return p_apply_row(cols, x, gc, s, z, m, lo, hi, q, y);
 }
 
 ptrdiff_t lb_quant_minmax_rows(size_t rows, size_t cols, const float *x, size_t ldx,
@@ -185,15 +186,16 @@ ptrdiff_t lb_quant_minmax_rows(size_t rows, size_t cols, const float *x, size_t 
 
 ptrdiff_t lb_quant_apply_rows(size_t rows, size_t cols, const float *x, size_t ldx, size_t row0,
                               size_t group_rows, size_t group_cols, const float *scale,
-                              const float *zero, float lo, float hi, int8_t *q, size_t ldq,
-                              float *y, size_t ldy) {
+                              const float *zero, const float *minimum, float lo, float hi, int8_t *q,
+                              size_t ldq, float *y, size_t ldy) {
     if (group_cols == 0 || group_rows == 0 || cols % group_cols != 0) return -1;
     const int avx2 = use_avx2();
     const size_t ng = cols / group_cols;
     for (size_t r = 0; r < rows; ++r) {
         const size_t g0 = ((row0 + r) / group_rows) * ng;
         ptrdiff_t b = apply_row(avx2, cols, x + r * ldx, group_cols, scale + g0,
-                                zero ? zero + g0 : NULL, lo, hi, q ? q + r * ldq : NULL,
+                                zero ? zero + g0 : NULL, minimum ? minimum + g0 : NULL, lo, hi,
+                                q ? q + r * ldq : NULL,
                                 y ? y + r * ldy : NULL);
         if (b >= 0) return (ptrdiff_t)(r * cols) + b;
     }
@@ -210,7 +212,7 @@ ptrdiff_t lb_quant_rows_dynamic(size_t rows, size_t cols, const float *x, size_t
         if (b >= 0) return (ptrdiff_t)(r * cols) + b;
         const float s = fmaxf(fabsf(mn), fabsf(mx)) / qmax;
         scales[r] = s;
-        if (cols) apply_row(avx2, cols, xr, cols, &s, NULL, -qmax, qmax, q ? q + r * ldq : NULL,
+        if (cols) apply_row(avx2, cols, xr, cols, &s, NULL, NULL, -qmax, qmax, q ? q + r * ldq : NULL,
                             y ? y + r * ldy : NULL);
     }
     return -1;

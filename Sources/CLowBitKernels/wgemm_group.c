@@ -4,14 +4,13 @@
 // Per output element, every level follows the same float operations in the same order:
 //   acc_g = fma chain over k ∈ g ascending of x[m, k] · (float)(u − cz)    (u − cz = W − Z, exact)
 //   F = acc_0 · S_0;  F = fma(acc_g, S_g, F);  y = F (+ bias)
+// and with minimums, after each group's scale: F = fma(x_g, M_g, F), x_g the row's plain-add sum
+// over the group (ascending), computed once per block of rows by `row_sums`.
 // so the AVX-512 kernel equals the portable one bit for bit.
 #pragma STDC FP_CONTRACT OFF
 #include <math.h>
 #include <string.h>
 #include "igemm_group_internal.h"
-#include "lb_igemm_group.h"
-
-static size_t wg_npanels(size_t N) { return (N + 15) / 16; }
 
 /// The weight W − Z of lane j at k (the lb_igemm_group.h layout), as an int.
 static inline int w_at(const uint8_t *panel, const int32_t *cz, int bits, size_t j, size_t k) {
@@ -24,14 +23,28 @@ static inline int w_at(const uint8_t *panel, const int32_t *cz, int bits, size_t
     return u - cz[j];
 }
 
-static void wgemm_portable(size_t M, size_t N, size_t K, size_t group, int bits, const float *X, size_t ldx,
+/// x_g of `rows` rows of x (row stride ldx) into xs: [rows, G] (row stride G).
+static void row_sums(size_t rows, size_t G, size_t group, const float *x, size_t ldx, float *xs) {
+    for (size_t i = 0; i < rows; ++i)
+        for (size_t g = 0; g < G; ++g) {
+            float t = 0.0f;
+            for (size_t k = g * group; k < (g + 1) * group; ++k) t = t + x[i * ldx + k];
+            xs[i * G + g] = t;
+        }
+}
+
+static void wgemm_portable(size_t M, size_t N, size_t K, size_t group, int fmt, const float *X, size_t ldx,
                            const uint8_t *packedB, const float *bias, float *C, size_t ldc, size_t n_begin,
                            size_t n_end) {
-    const size_t P = wg_npanels(N), G = K / group, pstride = 16 * K * (size_t)bits / 8;
-    const int32_t *cz = (const int32_t *)(packedB + P * pstride);
-    const float *s = (const float *)(packedB + P * pstride + P * G * 16 * 4);
+    const int bits = lb_group_width(fmt);
+    const size_t G = K / group, pstride = 16 * K * (size_t)bits / 8;
+    const lb_group_params prm = lb_group_params_of(packedB, N, K, group, fmt);
+    const int32_t *cz = prm.cz;
+    const float *s = prm.s, *mn = prm.mn;
+    float *xs = mn ? lb_scratch(0, G + 16) : NULL;
     for (size_t m = 0; m < M; ++m) {
         const float *x = X + m * ldx;
+        if (mn) row_sums(1, G, group, x, ldx, xs);
         for (size_t n = n_begin; n < n_end; ++n) {
             const size_t p = n / 16, j = n % 16;
             float F = 0.0f;
@@ -42,19 +55,24 @@ static void wgemm_portable(size_t M, size_t N, size_t K, size_t group, int bits,
                     acc = fmaf(x[k], (float)w_at(packedB + p * pstride, czg, bits, j, k), acc);
                 const float sg = s[(p * G + g) * 16 + j];
                 F = g == 0 ? acc * sg : fmaf(acc, sg, F);
+                if (mn) F = fmaf(xs[g], mn[(p * G + g) * 16 + j], F);
             }
             C[m * ldc + n] = bias ? F + bias[n] : F;
         }
     }
 }
 
-static void wgemm_driver(const lb_wgroup_level *L, size_t M, size_t N, size_t K, size_t group, int bits,
+static void wgemm_driver(const lb_wgroup_level *L, size_t M, size_t N, size_t K, size_t group, int fmt,
                          const float *X, size_t ldx, const uint8_t *packedB, const float *bias, float *C,
                          size_t ldc, size_t n_begin, size_t n_end) {
-    const size_t P = wg_npanels(N), G = K / group, pstride = 16 * K * (size_t)bits / 8, mr = L->mr;
-    const int32_t *cz = (const int32_t *)(packedB + P * pstride);
-    const float *s = (const float *)(packedB + P * pstride + P * G * 16 * 4);
-    float *tail = lb_scratch(0, mr * K + 16);
+    const int bits = lb_group_width(fmt);
+    const size_t G = K / group, pstride = 16 * K * (size_t)bits / 8, mr = L->mr;
+    const lb_group_params prm = lb_group_params_of(packedB, N, K, group, fmt);
+    const int32_t *cz = prm.cz;
+    const float *s = prm.s, *mn = prm.mn;
+    // Scratch: one zero-padded micro-row block [mr, K], then (minimums) its row sums [mr, G].
+    float *tail = lb_scratch(0, mr * K + (mn ? mr * G : 0) + 16);
+    float *xs = mn ? tail + mr * K : NULL;
     for (size_t i0 = 0; i0 < M; i0 += mr) {
         const size_t rows = M - i0 < mr ? M - i0 : mr;
         const float *x = X + i0 * ldx;
@@ -65,10 +83,14 @@ static void wgemm_driver(const lb_wgroup_level *L, size_t M, size_t N, size_t K,
             x = tail;
             lx = K;
         }
+        if (mn) { // the kernel reads as many rows of xs as of x: zeros past `rows`
+            memset(xs, 0, mr * G * sizeof(float));
+            row_sums(rows, G, group, x, lx, xs);
+        }
         for (size_t j0 = n_begin; j0 < n_end; j0 += L->nr) {
             const size_t p = j0 / 16, cols = n_end - j0 < L->nr ? n_end - j0 : L->nr;
-            L->ukr(G, group, bits, x, lx, packedB + p * pstride, pstride, cz + p * G * 16, s + p * G * 16,
-                   bias ? bias + j0 : NULL, C + i0 * ldc + j0, ldc, rows, cols);
+            L->ukr(G, group, bits, x, lx, xs, packedB + p * pstride, pstride, cz + p * G * 16, s + p * G * 16,
+                   mn ? mn + p * G * 16 : NULL, bias ? bias + j0 : NULL, C + i0 * ldc + j0, ldc, rows, cols);
         }
     }
 }

@@ -2,7 +2,8 @@
 // igemm_group_internal.h). 8 rows × 32 columns (two panels). The weights stay in the packed
 // 4- or 8-bit layout in memory: one 64-byte load holds 16 lanes × 8 k (4-bit) or × 4 k (8-bit),
 // and each k's 16 weights are unpacked in registers (vpsrld, vpandd, vpsubd of U + Z, vcvtdq2ps)
-// before 8 broadcast FMAs. Float operations and their order: wgemm_group.c.
+// before 8 broadcast FMAs; minimums add one fma per group (row sum × minimum). Float operations
+// and their order: wgemm_group.c.
 #pragma STDC FP_CONTRACT OFF
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -13,8 +14,8 @@
 
 AVX512_TARGET static inline __attribute__((always_inline)) void
 wgroup_body(const int NV, const int BITS, const int MRT, size_t G, size_t group, const float *restrict x, size_t ldx,
-            const uint8_t *restrict pb, size_t pstride, const int32_t *cz, const float *s, const float *bias,
-            float *restrict c, size_t ldc, size_t mr, size_t nr) {
+            const float *xs, const uint8_t *restrict pb, size_t pstride, const int32_t *cz, const float *s,
+            const float *mn, const float *bias, float *restrict c, size_t ldc, size_t mr, size_t nr) {
     __m512 F[WMR][2];
     const int KB = BITS == 4 ? 8 : 4; // k per 64-byte block
     const __m512i mask = _mm512_set1_epi32(BITS == 4 ? 0x0F : 0xFF);
@@ -43,6 +44,10 @@ wgroup_body(const int NV, const int BITS, const int MRT, size_t G, size_t group,
             const __m512 vs = _mm512_loadu_ps(s + (v * G + g) * 16);
             for (int i = 0; i < MRT; ++i)
                 F[i][v] = g == 0 ? _mm512_mul_ps(acc[i][v], vs) : _mm512_fmadd_ps(acc[i][v], vs, F[i][v]);
+            if (mn) {
+                const __m512 vm = _mm512_loadu_ps(mn + (v * G + g) * 16);
+                for (int i = 0; i < MRT; ++i) F[i][v] = _mm512_fmadd_ps(_mm512_set1_ps(xs[(size_t)i * G + g]), vm, F[i][v]);
+            }
         }
     }
     for (int v = 0; v < NV; ++v) {
@@ -58,11 +63,11 @@ wgroup_body(const int NV, const int BITS, const int MRT, size_t G, size_t group,
     }
 }
 
-AVX512_TARGET static void wgroup_ukr(size_t G, size_t group, int bits, const float *x, size_t ldx, const uint8_t *pb,
-                                     size_t pstride, const int32_t *cz, const float *s, const float *bias, float *c,
-                                     size_t ldc, size_t mr, size_t nr) {
+AVX512_TARGET static void wgroup_ukr(size_t G, size_t group, int bits, const float *x, size_t ldx, const float *xs,
+                                     const uint8_t *pb, size_t pstride, const int32_t *cz, const float *s,
+                                     const float *mn, const float *bias, float *c, size_t ldc, size_t mr, size_t nr) {
     // Few rows (decoding: 1) run a kernel of that many rows: 1, 2, 4 or 8 (the driver pads 3, 5–7).
-#define WB(NV, BITS, MRT) wgroup_body(NV, BITS, MRT, G, group, x, ldx, pb, pstride, cz, s, bias, c, ldc, mr, nr)
+#define WB(NV, BITS, MRT) wgroup_body(NV, BITS, MRT, G, group, x, ldx, xs, pb, pstride, cz, s, mn, bias, c, ldc, mr, nr)
 #define WB_MR(NV, BITS) do { if (mr == 1) WB(NV, BITS, 1); else if (mr == 2) WB(NV, BITS, 2); \
                              else if (mr <= 4) WB(NV, BITS, 4); else WB(NV, BITS, 8); } while (0)
     if (bits == 8) {

@@ -95,8 +95,9 @@ public struct OCS: QuantizationMethod {
                 var acc: Float = 0
                 for k in ks.dropLast() {
                     let g = layout.group(row: r, col: k), sc = params.scales[g], z = params.zero(g)
-                    let q = QuantReference.code(p[r * width + k], scale: sc, zero: z, lo: lo, hi: hi)
-                    let v = QuantReference.dequantize(code: q, scale: sc, zero: z)
+                    let m = params.minimum(g)
+                    let q = QuantReference.code(p[r * width + k], scale: sc, zero: z, minimum: m, lo: lo, hi: hi)
+                    let v = QuantReference.dequantize(code: q, scale: sc, zero: z, minimum: m)
                     p[r * width + k] = v
                     acc += v
                 }

@@ -1,6 +1,6 @@
 extension Recipe {
     /// Preset names, in a stable order.
-    public static let presetNames = ["w8a8", "w8a8-smooth", "w8a8-static", "w8a16", "w4a16-g128", "w4a16-g32-asym", "w4/8a16", "w4/8a8", "w4a8", "w4a8-g32-asym", "w4a4"]
+    public static let presetNames = ["w8a8", "w8a8-smooth", "w8a8-static", "w8a16", "w4a16-g128", "w4a16-g32-asym", "w4a16-g32-affine", "w4/8a16", "w4/8a8", "w4a8", "w4a8-g32-asym", "w4a8-g32-affine", "w4a4"]
 
     /// A named preset.
     ///
@@ -12,10 +12,12 @@ extension Recipe {
     /// | `w8a16` | INT8 sym per-channel | float | rtn |
     /// | `w4a16-g128` | INT4 sym per-group 128 | float | rtn |
     /// | `w4a16-g32-asym` | INT4 asym per-group 32 (integer zero point; ~ Q4_1's block) | float | rtn |
+    /// | `w4a16-g32-affine` | INT4 affine per-group 32 (float scale and minimum: Q4_1's block) | float | rtn |
     /// | `w4/8a16` | MLP INT4 sym per-group 128, attention INT8 per-channel | float | rtn |
     /// | `w4/8a8` | as `w4/8a16` | dynamic per-token INT8 | rtn |
     /// | `w4a8` | INT4 sym per-group 128 | dynamic per-token INT8 | rtn |
     /// | `w4a8-g32-asym` | INT4 asym per-group 32 | dynamic per-token INT8 | rtn |
+    /// | `w4a8-g32-affine` | INT4 affine per-group 32 | dynamic per-token INT8 | rtn |
     /// | `w4a4` | INT4 sym per-group 128 | dynamic per-token INT4 (simulated) | rtn |
     ///
     /// `w8a8` is pure ZeroQuant; on MiniLM it misses the 0.999 embedding-cosine target (0.99737:
@@ -28,6 +30,7 @@ extension Recipe {
         let int8 = Weights(bits: 8, granularity: "per_channel")
         let int4 = Weights(bits: 4, granularity: "per_group:128")
         let int4g32 = Weights(bits: 4, mapping: .asymmetric, granularity: "per_group:32")
+        let int4g32affine = Weights(bits: 4, mapping: .affine, granularity: "per_group:32")
         let mlp4 = [Override(pattern: "layers.*.mlp_*", bits: 4, granularity: "per_group:128")]
         let dyn8 = Activations(mode: .dynamicPerToken, bits: 8)
         let r: Recipe
@@ -42,10 +45,12 @@ extension Recipe {
         case "w8a16": r = Recipe(weights: int8)
         case "w4a16-g128": r = Recipe(weights: int4)
         case "w4a16-g32-asym": r = Recipe(weights: int4g32)
+        case "w4a16-g32-affine": r = Recipe(weights: int4g32affine)
         case "w4/8a16": r = Recipe(weights: int8, overrides: mlp4)
         case "w4/8a8": r = Recipe(weights: int8, activations: dyn8, overrides: mlp4)
         case "w4a8": r = Recipe(weights: int4, activations: dyn8)
         case "w4a8-g32-asym": r = Recipe(weights: int4g32, activations: dyn8)
+        case "w4a8-g32-affine": r = Recipe(weights: int4g32affine, activations: dyn8)
         case "w4a4": r = Recipe(weights: int4, activations: Activations(mode: .dynamicPerToken, bits: 4))
         default: throw .unknownPreset(name: name, known: presetNames)
         }

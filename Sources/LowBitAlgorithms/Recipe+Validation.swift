@@ -43,6 +43,10 @@ extension Recipe {
     public func validate() throws(RecipeError) {
         _ = try Self.bitWidth(weights.bits, field: "weights.bits")
         _ = try Self.parseGranularity(weights.granularity, field: "weights.granularity")
+        if activations.mode != .none, activations.mapping == .affine {
+            throw .invalidField(field: "activations.mapping", value: "affine",
+                                reason: "activations are symmetric or asymmetric; affine (a float minimum per group) is a weight mapping")
+        }
         switch activations.mode {
         case .none: break
         case .dynamicPerToken:

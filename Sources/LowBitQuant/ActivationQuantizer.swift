@@ -15,12 +15,16 @@ public enum ActivationQuantizer: Sendable, Hashable, Codable {
     /// signed weights (VNNI's u8·s8 form) and subtract z_u · Σ_k w_q[o, k] per token and output.
     case dynamicPerTokenAsymmetric(bits: BitWidth)
     /// One scale and stored zero point for the whole tensor, fixed by calibration
-    /// (see the observers); codes follow `Mapping`.
+    /// (see the observers); codes follow `Mapping` (symmetric or asymmetric: activations have
+    /// no `.affine` form, whose float minimum the integer kernels cannot take per token).
     case staticPerTensor(bits: BitWidth, mapping: Mapping, scale: Float, zeroPoint: Int8)
 
     /// A static quantizer for a calibrated range.
     public static func staticPerTensor(range: QuantRange, bits: BitWidth, mapping: Mapping,
                                        name: String = "activation") throws(QuantError) -> ActivationQuantizer {
+        guard mapping != .affine else {
+            throw QuantError.unsupportedMapping(tensor: name, mapping: mapping, reason: "activations are symmetric or asymmetric")
+        }
         let p = try GroupParams(ranges: [range], bits: bits, mapping: mapping, tensor: name)
         return .staticPerTensor(bits: bits, mapping: mapping, scale: p.scales[0], zeroPoint: p.zeroPoints?[0] ?? 0)
     }
@@ -54,6 +58,9 @@ public enum ActivationQuantizer: Sendable, Hashable, Codable {
             return y
         case let .staticPerTensor(bits, mapping, scale, zeroPoint):
             let (tokens, features) = try TokenQuantized.matrixShape(x, name: name)
+            guard mapping != .affine else {
+                throw QuantError.unsupportedMapping(tensor: name, mapping: mapping, reason: "activations are symmetric or asymmetric")
+            }
             let codeRange = mapping.codeRange(bits)
             let params = try GroupParams(scales: [scale], zeroPoints: mapping == .asymmetric ? [zeroPoint] : nil,
                                          codeRange: codeRange, tensor: name)

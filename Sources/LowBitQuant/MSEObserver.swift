@@ -51,11 +51,11 @@ public struct MSEObserver: ActivationObserver {
                 for k in ks {
                     guard let p = try? GroupParams(ranges: [full.scaled(by: ratio(k))], bits: bits, mapping: mapping)
                     else { continue }
-                    let s = p.scales[0], z = p.zero(0)
+                    let s = p.scales[0], z = p.zero(0), m = p.minimum(0)
                     var sum = 0.0
                     for v in values {
-                        let q = QuantReference.code(v, scale: s, zero: z, lo: lo, hi: hi)
-                        let d = Double(v) - Double(QuantReference.dequantize(code: q, scale: s, zero: z))
+                        let q = QuantReference.code(v, scale: s, zero: z, minimum: m, lo: lo, hi: hi)
+                        let d = Double(v) - Double(QuantReference.dequantize(code: q, scale: s, zero: z, minimum: m))
                         sum += d * d
                     }
                     out[k] = sum

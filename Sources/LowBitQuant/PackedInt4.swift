@@ -8,8 +8,8 @@
 /// - Byte b of row r holds column 2b in its **low nibble** (bits 0–3) and column 2b+1 in its
 ///   **high nibble** (bits 4–7): `byte = nibble(2b) | nibble(2b+1) << 4`.
 /// - `nibble = UInt8(code + 8)`, unsigned 0...15:
-///   symmetric 4-bit codes −7...7 become 1...15 (0 is never used), asymmetric codes
-///   q = u − 8 become u itself (0...15), so a nibble is the textbook unsigned code.
+///   symmetric 4-bit codes −7...7 become 1...15 (0 is never used), asymmetric and affine
+///   codes q = u − 8 become u itself (0...15), so a nibble is the textbook unsigned code.
 /// - Padding (the high nibble of a row's last byte when cols is odd) is 8, i.e. code 0.
 ///
 /// Codes of 2 and 3 bits fit too (they are a subset of −8...7), one per nibble.

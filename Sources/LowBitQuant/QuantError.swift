@@ -19,6 +19,8 @@ public enum QuantError: Error, Equatable, CustomStringConvertible {
     case invalidRange(tensor: String, group: Int, min: Float, max: Float, reason: String)
     /// A stored code or zero point outside what the scheme allows.
     case codeOutOfRange(tensor: String, index: Int, value: Int, allowed: ClosedRange<Int>)
+    /// A mapping the operation does not support (e.g. `.affine` for activations).
+    case unsupportedMapping(tensor: String, mapping: Mapping, reason: String)
 
     public var description: String {
         switch self {
@@ -38,6 +40,8 @@ public enum QuantError: Error, Equatable, CustomStringConvertible {
             "tensor '\(t)': unusable range [\(lo), \(hi)] for group \(g): \(reason)"
         case let .codeOutOfRange(t, i, v, allowed):
             "tensor '\(t)': code \(v) at index \(i) outside \(allowed.lowerBound)...\(allowed.upperBound)"
+        case let .unsupportedMapping(t, mapping, reason):
+            "tensor '\(t)': mapping \(mapping.rawValue) not supported: \(reason)"
         }
     }
 

@@ -80,14 +80,16 @@ public enum QuantKernels {
         var bad = [Int](repeating: -1, count: rows)
         params.scales.withUnsafeBufferPointer { s in
             withOptionalPointer(zeros) { z in
-                bad.withUnsafeMutableBufferPointer { bad in
-                    forRows(rows, cols: cols) { r in
-                        let r0 = r.lowerBound
-                        let b = lb_quant_apply_rows(r.count, cols, x + r0 * cols, cols, r0, layout.groupRows,
-                                                    layout.groupCols, s.baseAddress, z, lo, hi,
-                                                    codes.map { $0 + r0 * cols }, cols,
-                                                    dequantized.map { $0 + r0 * cols }, cols)
-                        if b >= 0 { bad[r0] = r0 * cols + b }
+                withOptionalPointer(params.mins) { m in
+                    bad.withUnsafeMutableBufferPointer { bad in
+                        forRows(rows, cols: cols) { r in
+                            let r0 = r.lowerBound
+                            let b = lb_quant_apply_rows(r.count, cols, x + r0 * cols, cols, r0, layout.groupRows,
+                                                        layout.groupCols, s.baseAddress, z, m, lo, hi,
+                                                        codes.map { $0 + r0 * cols }, cols,
+                                                        dequantized.map { $0 + r0 * cols }, cols)
+                            if b >= 0 { bad[r0] = r0 * cols + b }
+                        }
                     }
                 }
             }

@@ -2,23 +2,27 @@
 /// time, in the exact float operations of the format. `QuantKernels` (the fast path) is
 /// tested bit for bit against these functions.
 ///
-/// Per element of group (s, z) with code range [lo, hi]:
+/// Per element of group (s, z, m) with code range [lo, hi]:
 ///
-///     t = (s == 0) ? 0 : rne(x / s)      // round to nearest, ties to even
-///     q = min(max(t + z, lo), hi)        // stored code
-///     x̂ = (q − z) · s                    // dequantized value
+///     t = (s == 0) ? 0 : rne((x − m) / s)   // round to nearest, ties to even
+///     q = min(max(t + z, lo), hi)           // stored code
+///     x̂ = (q − z) · s + m                   // dequantized value
+///
+/// m is the affine minimum, 0 for the other mappings; with m = 0 the subtraction and the
+/// addition change no bit (x − 0 = x, also for −0; (q − z) · s is never −0 since s ≥ 0 and
+/// s = 0 forces q = z), so symmetric and asymmetric codes are those of x / s and (q − z) · s.
 ///
 /// Matrices are row-major `[Float]` of `layout.rows × layout.cols` elements.
 public enum QuantReference {
     /// The code of one element, as a float holding an integer in [lo, hi].
-    @inlinable public static func code(_ x: Float, scale: Float, zero: Float, lo: Float, hi: Float) -> Float {
-        let t: Float = scale == 0 ? 0 : (x / scale).rounded(.toNearestOrEven)
+    @inlinable public static func code(_ x: Float, scale: Float, zero: Float, minimum: Float, lo: Float, hi: Float) -> Float {
+        let t: Float = scale == 0 ? 0 : ((x - minimum) / scale).rounded(.toNearestOrEven)
         return min(max(t + zero, lo), hi)
     }
 
     /// The value a code stands for.
-    @inlinable public static func dequantize(code: Float, scale: Float, zero: Float) -> Float {
-        (code - zero) * scale
+    @inlinable public static func dequantize(code: Float, scale: Float, zero: Float, minimum: Float) -> Float {
+        (code - zero) * scale + minimum
     }
 
     /// The first non-finite element in row-major order, as an error, or nil.
@@ -64,10 +68,10 @@ public enum QuantReference {
         for r in 0..<layout.rows {
             for c in 0..<layout.cols {
                 let g = layout.group(row: r, col: c), i = r * layout.cols + c
-                let s = params.scales[g], z = params.zero(g)
-                let q = code(x[i], scale: s, zero: z, lo: lo, hi: hi)
+                let s = params.scales[g], z = params.zero(g), m = params.minimum(g)
+                let q = code(x[i], scale: s, zero: z, minimum: m, lo: lo, hi: hi)
                 codes[i] = Int8(q)
-                y[i] = dequantize(code: q, scale: s, zero: z)
+                y[i] = dequantize(code: q, scale: s, zero: z, minimum: m)
             }
         }
         return (codes, y)
@@ -81,7 +85,7 @@ public enum QuantReference {
         for r in 0..<layout.rows {
             for c in 0..<layout.cols {
                 let g = layout.group(row: r, col: c), i = r * layout.cols + c
-                y[i] = dequantize(code: Float(codes[i]), scale: params.scales[g], zero: params.zero(g))
+                y[i] = dequantize(code: Float(codes[i]), scale: params.scales[g], zero: params.zero(g), minimum: params.minimum(g))
             }
         }
         return y

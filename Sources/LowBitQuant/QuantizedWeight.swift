@@ -4,21 +4,23 @@ import LowBitCore
 /// along inFeatures; see `Granularity`), unpacked: one `Int8` code per element for every
 /// bit width. `packedInt4()` gives the packed form for widths <= 4.
 ///
-/// Element [o, i] stands for (values[o·inFeatures + i] − z) · s with (s, z) of its group
-/// (`layout.group(row: o, col: i)`); see `Mapping` for the code and zero-point convention.
+/// Element [o, i] stands for (values[o·inFeatures + i] − z) · s + m with (s, z, m) of its group
+/// (`layout.group(row: o, col: i)`); see `Mapping` for the code, zero-point and minimum convention.
 public struct QuantizedWeight: Sendable, Equatable {
     public let outFeatures: Int
     public let inFeatures: Int
     public let scheme: QuantScheme
     /// Stored codes [outFeatures, inFeatures], row-major, in `scheme.codeRange`.
     public let values: [Int8]
-    /// Scales and zero points, [rowGroups, colGroups] (per-group: [outFeatures, inFeatures / g]).
+    /// Scales, zero points and minimums, [rowGroups, colGroups] (per-group: [outFeatures, inFeatures / g]).
     public let params: GroupParams
 
     /// Scales [rowGroups, colGroups].
     public var scales: [Float] { params.scales }
-    /// Stored zero points [rowGroups, colGroups] (asymmetric), or nil (symmetric: all 0).
+    /// Stored zero points [rowGroups, colGroups] (asymmetric; affine: all −2^(b−1)), or nil (symmetric: all 0).
     public var zeroPoints: [Int8]? { params.zeroPoints }
+    /// Float minimums [rowGroups, colGroups] (affine), or nil (all 0).
+    public var mins: [Float]? { params.mins }
 
     /// The group grid of this weight.
     public var layout: GroupLayout {
@@ -44,7 +46,8 @@ public struct QuantizedWeight: Sendable, Equatable {
     }
 
     /// A weight from stored parts (e.g. read from a file), validated: counts must fit the
-    /// shape and granularity, codes and zero points must lie in the scheme's code range.
+    /// shape and granularity, codes and zero points must lie in the scheme's code range, minimums
+    /// must be present (finite) exactly for the affine mapping, whose zero points are −2^(b−1).
     public init(outFeatures: Int, inFeatures: Int, scheme: QuantScheme, values: [Int8], params: GroupParams,
                 name: String = "weight") throws(QuantError) {
         let layout = try GroupLayout(rows: outFeatures, cols: inFeatures, granularity: scheme.granularity, tensor: name)
@@ -54,12 +57,21 @@ public struct QuantizedWeight: Sendable, Equatable {
         guard params.count == layout.count else {
             throw QuantError.countMismatch(tensor: name, what: "scales", expected: layout.count, got: params.count)
         }
-        guard (params.zeroPoints != nil) == (scheme.mapping == .asymmetric) else {
+        let mapping = scheme.mapping
+        guard (params.zeroPoints != nil) == mapping.hasZeroPoint else {
             throw QuantError.countMismatch(tensor: name, what: "zero-point arrays",
-                                           expected: scheme.mapping == .asymmetric ? 1 : 0, got: params.zeroPoints == nil ? 0 : 1)
+                                           expected: mapping.hasZeroPoint ? 1 : 0, got: params.zeroPoints == nil ? 0 : 1)
+        }
+        guard (params.mins != nil) == mapping.hasMinimum else {
+            throw QuantError.countMismatch(tensor: name, what: "minimum arrays",
+                                           expected: mapping.hasMinimum ? 1 : 0, got: params.mins == nil ? 0 : 1)
         }
         let allowed = scheme.codeRange
-        _ = try GroupParams(scales: params.scales, zeroPoints: params.zeroPoints, codeRange: allowed, tensor: name)
+        _ = try GroupParams(scales: params.scales, zeroPoints: params.zeroPoints, mins: params.mins, codeRange: allowed, tensor: name)
+        if mapping == .affine, let z = params.zeroPoints, let g = z.firstIndex(where: { Int($0) != -scheme.bits.half }) {
+            // Affine zero points are implied (−2^(b−1)); anything else is not an affine weight.
+            throw QuantError.codeOutOfRange(tensor: name, index: g, value: Int(z[g]), allowed: -scheme.bits.half...(-scheme.bits.half))
+        }
         if let i = values.firstIndex(where: { !allowed.contains(Int($0)) }) {
             throw QuantError.codeOutOfRange(tensor: name, index: i, value: Int(values[i]), allowed: allowed)
         }

@@ -15,7 +15,7 @@ struct IntegerModelTests {
     /// group kernel for weight-only presets) and gives the simulated perplexity on the first
     /// 2048 tokens of kjv-valid to 3 significant digits. With INT8 activations both engines sum
     /// the integer codes exactly and scale in one order (`CodeDomainGemm`), so they are equal.
-    @Test(arguments: ["w8a8", "w4a8", "w4/8a8", "w8a16", "w4a16-g128", "w4/8a16"])
+    @Test(arguments: ["w8a8", "w4a8", "w4/8a8", "w8a16", "w4a16-g128", "w4/8a16", "w4a8-g32-affine", "w4a16-g32-affine"])
     func gpt2IntegerMatchesSimulated(preset: String) throws {
         let path = try Paths.require(Paths.gpt2)
         let model = try DecoderModel.load(ModelSource.open(path))
@@ -44,7 +44,7 @@ struct IntegerModelTests {
     /// summed codes first (`CodeDomainGemm`): summation-order differences of 1e-7 flipped a few
     /// per-token codes in layer 0, and the flips grew to ~30 % of all codes by layer 5.
     /// `w8a8-g64`: ZeroQuant's group-wise INT8 weights (groups of 64) with symmetric per-token INT8.
-    @Test(arguments: ["w8a8", "w8a8-g64", "w4a8", "w4a16-g128"])
+    @Test(arguments: ["w8a8", "w8a8-g64", "w4a8", "w4a16-g128", "w4a8-g32-affine"])
     func miniLMIntegerMatchesSimulated(preset: String) throws {
         let (embedder, _) = try miniLM()
         let docs = try String(contentsOfFile: Paths.require(Paths.lee50), encoding: .utf8)

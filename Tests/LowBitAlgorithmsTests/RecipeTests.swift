@@ -54,6 +54,11 @@ struct RecipeTests {
         #expect(field("{\(w), \"overrides\": [{\"bits\": 4}]}") == "overrides[0]")
         #expect(field("{\(w), \"overrides\": [{\"pattern\": \"head\", \"bits\": 1}]}") == "overrides[0].bits")
         #expect(field("{\(w), \"overrides\": [{\"pattern\": \"head\"}]}") == "overrides[0]")
+        // Affine is a weight mapping: for activations it is refused, for weights accepted.
+        #expect(field("{\(w), \"activations\": {\"mode\": \"dynamic_per_token\", \"mapping\": \"affine\"}}") == "activations.mapping")
+        #expect(field("{\(w), \"activations\": {\"mode\": \"static_per_tensor\", \"mapping\": \"affine\"}}") == "activations.mapping")
+        #expect(field(#"{"weights": {"bits": 4, "mapping": "affine", "granularity": "per_group:32"}}"#) == nil)
+        #expect(try Recipe.preset("w4a8-g32-affine").weights == .init(bits: 4, mapping: .affine, granularity: "per_group:32"))
         // Not decodable at all: unreadable, naming the field.
         do {
             _ = try Recipe.decode(Data(#"{"weights": {"bits": 8}}"#.utf8), source: "r.json")

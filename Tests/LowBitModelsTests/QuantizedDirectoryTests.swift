@@ -40,6 +40,7 @@ enum QuantTestSupport {
 
     static let int8PerChannel = QuantScheme(bits: .int8, granularity: .perChannel)
     static let int4Group32Asym = QuantScheme(bits: .int4, mapping: .asymmetric, granularity: .perGroup(size: 32))
+    static let int4Group32Affine = QuantScheme(bits: .int4, mapping: .affine, granularity: .perGroup(size: 32))
 
     /// The GPT-2 reference model with a mix of every storage kind.
     static func mixedGPT2() throws -> DecoderModel {
@@ -54,6 +55,8 @@ enum QuantTestSupport {
                 let act = try ActivationQuantizer.staticPerTensor(range: QuantRange(lower: -3.1, upper: 2.7), bits: .int8, mapping: .asymmetric)
                 return try quantized(site, QuantScheme(bits: .int6, granularity: .perGroup(size: 64)), act)
             case "layers.2.mlp_out": return try quantized(site, QuantScheme(bits: .int3, granularity: .perGroup(size: 32)), .none)
+            case "layers.2.qkv": return try quantized(site, int4Group32Affine, .dynamicPerToken(bits: .int8))
+            case "layers.3.mlp_in": return try quantized(site, QuantScheme(bits: .int8, mapping: .affine, granularity: .perChannel), .none)
             case "head": return site.op  // tied, float
             default: return try quantized(site, int8PerChannel, .dynamicPerToken(bits: .int8))
             }
@@ -114,6 +117,12 @@ enum QuantTestSupport {
         #expect(site("layers.0.qkv").storage == .int8 && site("layers.0.qkv").activation == .dynamicPerToken(bits: .int8))
         #expect(site("layers.0.attn_out").storage == .int4 && site("layers.0.attn_out").scheme == S.int4Group32Asym)
         #expect(site("layers.2.mlp_out").storage == .int4)
+        #expect(site("layers.2.qkv").storage == .int4 && site("layers.2.qkv").scheme == S.int4Group32Affine)
+        #expect(site("layers.3.mlp_in").storage == .int8 && site("layers.3.mlp_in").scheme?.mapping == .affine)
+        // Affine sites store their minimums and no zero points (those are implied).
+        let names = Set(try SafeTensorsFile(path: dir + "/model.safetensors").tensors.map(\.name))
+        #expect(names.isSuperset(of: ["layers.2.qkv.mins", "layers.3.mlp_in.mins", "layers.0.attn_out.zeros"]))
+        #expect(!names.contains("layers.2.qkv.zeros") && !names.contains("layers.0.attn_out.mins"))
         #expect(site("layers.1.attn_out").storage == .int8)
         #expect(site("layers.0.mlp_out").storage == .float32)
         #expect(site("head").storage == .tiedEmbeddings && site("head").bytes == 0)
@@ -165,7 +174,8 @@ enum QuantTestSupport {
         try model.mapLinears { site in
             switch site.role {
             case .head: return site.op
-            case .mlpIn, .mlpOut: return try S.quantized(site, S.int4Group32Asym, .none)
+            case .mlpIn: return try S.quantized(site, S.int4Group32Affine, .none)
+            case .mlpOut: return try S.quantized(site, S.int4Group32Asym, .none)
             default: return try S.quantized(site, S.int8PerChannel, .dynamicPerToken(bits: .int8))
             }
         }
@@ -177,6 +187,11 @@ enum QuantTestSupport {
         try QuantizedModelDirectory.write(model: model, source: source, recipe: S.recipe, report: nil, to: dir)
         #expect(FileManager.default.fileExists(atPath: dir + "/tokenizer.gguf"))
         #expect(try ModelConfig.load(configJSON: dir + "/config.json") == source.config)
+        // Q4_1-derived affine (and here asymmetric) scales are F16 values: stored as F16
+        // (lossless); INT8 per-channel scales max|w|/127 are not: F32.
+        let dtypes = Dictionary(uniqueKeysWithValues: try SafeTensorsFile(path: dir + "/model.safetensors").tensors.map { ($0.name, $0.dtype) })
+        #expect(dtypes["layers.0.mlp_in.scales"] == .f16 && dtypes["layers.0.mlp_in.mins"] == .f16)
+        #expect(dtypes["layers.0.qkv.scales"] == .f32)
         let loaded = try QuantizedModelDirectory.load(dir)
         #expect(loaded.manifest.source.format == "gguf v3" && loaded.manifest.tokenizer == ["tokenizer.gguf"])
         let after = try #require(loaded.decoder).logits(tokens: tokens, cache: nil).toArray()
@@ -296,6 +311,35 @@ enum QuantTestSupport {
         d = try copy()
         try FileManager.default.removeItem(atPath: d + "/config.json")
         guard case .file(let noConfig)? = loadError(d), noConfig.kind == .notFound else { Issue.record("no config"); return }
+    }
+
+    /// Affine minimums are checked on load: a missing `S.mins` and a non-finite one give typed
+    /// errors naming the tensor.
+    @Test func affineMinimumsAreValidatedOnLoad() throws {
+        let parent = quantTempDir("affine")
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let good = parent + "/good"
+        let model = try DecoderModel.load(.open(TestPaths.gpt2))
+        try model.mapLinears { site in site.role == .head ? site.op : try S.quantized(site, S.int4Group32Affine, .none) }
+        try QuantizedModelDirectory.write(model: model, source: .open(TestPaths.gpt2), recipe: S.recipe, to: good)
+        func loadError(_ dir: String) -> ModelError? {
+            do { _ = try QuantizedModelDirectory.load(dir); return nil } catch { return error }
+        }
+        #expect(loadError(good) == nil)
+        let missing = parent + "/missing", nan = parent + "/nan"
+        try FileManager.default.copyItem(atPath: good, toPath: missing)
+        try S.rewriteWeights(missing) { $0.name == "layers.1.mlp_out.mins" ? nil : $0 }
+        #expect(loadError(missing) == .missingTensor(name: "layers.1.mlp_out.mins", path: missing + "/model.safetensors"))
+        try FileManager.default.copyItem(atPath: good, toPath: nan)
+        try S.rewriteWeights(nan) { e in
+            guard e.name == "layers.1.mlp_out.mins" else { return e }
+            var b = e.bytes
+            withUnsafeBytes(of: Float.nan.bitPattern) { b.replaceSubrange(b.startIndex + 8..<b.startIndex + 12, with: $0) }
+            return .init(name: e.name, dtype: e.dtype, shape: e.shape, bytes: b)
+        }
+        let e = loadError(nan)
+        #expect(e?.description.contains("layers.1.mlp_out.mins") == true && e?.description.contains("minimum must be finite") == true,
+                "\(String(describing: e))")
     }
 
     /// A failed write leaves no directory and no temporary behind; a non-empty directory is

@@ -90,8 +90,8 @@ import Testing
         // The score is the plain squared error of the reference quantizer on the sample.
         let p = try GroupParams(ranges: [mse.observed!], bits: .int4, mapping: .symmetric)
         let direct = heavy.reduce(0.0) { acc, v in
-            let q = QuantReference.code(v, scale: p.scales[0], zero: 0, lo: -7, hi: 7)
-            let d = Double(v) - Double(QuantReference.dequantize(code: q, scale: p.scales[0], zero: 0))
+            let q = QuantReference.code(v, scale: p.scales[0], zero: 0, minimum: 0, lo: -7, hi: 7)
+            let d = Double(v) - Double(QuantReference.dequantize(code: q, scale: p.scales[0], zero: 0, minimum: 0))
             return acc + d * d
         }
         #expect(errors[0] == direct)

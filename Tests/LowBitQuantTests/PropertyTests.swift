@@ -30,9 +30,9 @@ import Glibc
             for r in 0..<rows {
                 for c in 0..<cols {
                     let i = r * cols + c, g = layout.group(row: r, col: c)
-                    let s = q.scales[g], z = q.params.zero(g)
-                    let gridLo = (lo - z) * s, gridHi = (hi - z) * s
-                    let slack = s * Float(1 << scheme.bits.value) * 0x1p-22 + x[i].magnitude.ulp
+                    let s = q.scales[g], z = q.params.zero(g), m = q.params.minimum(g)
+                    let gridLo = (lo - z) * s + m, gridHi = (hi - z) * s + m
+                    let slack = s * Float(1 << scheme.bits.value) * 0x1p-22 + x[i].magnitude.ulp + m.magnitude.ulp
                     if x[i] >= gridLo && x[i] <= gridHi {
                         #expect(abs(x[i] - dq[i]) <= s / 2 + slack, "\(scheme) ratio \(ratio) [\(r), \(c)]: \(x[i]) → \(dq[i]), s \(s)")
                     } else {
@@ -73,7 +73,7 @@ import Glibc
         }
     }
 
-    /// Values on the code grid, (k − z)·s for every code k, come back exactly, with code k.
+    /// Values on the code grid, (k − z)·s + m for every code k, come back exactly, with code k.
     @Test(arguments: schemes) func representableValuesRoundTrip(scheme: QuantScheme) throws {
         var rng = TestRNG(seed: 200 + UInt64(scheme.bits.value))
         let codeRange = scheme.codeRange
@@ -81,7 +81,9 @@ import Glibc
         let scales: [Float] = [1, 0.0078125, rng.uniform(0.001, 0.1), rng.uniform(1, 300)]
         let zeros: [Int8]? = scheme.mapping == .asymmetric ? scales.indices.map { _ in
             Int8(codeRange.lowerBound + Int(rng.next() % UInt64(cols))) } : nil
-        let params = try GroupParams(scales: scales, zeroPoints: zeros, codeRange: codeRange)
+        let params = scheme.mapping == .affine
+            ? try GroupParams(affineScales: scales, mins: scales.map { -$0 * rng.uniform(0, Float(cols)) }, bits: scheme.bits)
+            : try GroupParams(scales: scales, zeroPoints: zeros, codeRange: codeRange)
         let layout = try GroupLayout(rows: scales.count, cols: cols, granularity: .perChannel)
         let k = (0..<scales.count).flatMap { _ in codeRange.map { Int8($0) } }
         let x = QuantReference.dequantize(codes: k, layout: layout, params: params)
@@ -148,7 +150,9 @@ import Glibc
             #expect(q.values == expected, "s = \(s)")
             let token = try TokenQuantized(quantizing: w)
             #expect(token.scales == [s] && token.values == expected, "per token, s = \(s)")
-            #expect(QuantReference.code(2.5 * s, scale: s, zero: 0, lo: -127, hi: 127) == 2)
+            #expect(QuantReference.code(2.5 * s, scale: s, zero: 0, minimum: 0, lo: -127, hi: 127) == 2)
+            // Affine: rounding of (x − m) / s, here m = −8·s, zero point −128 (u = t).
+            #expect(QuantReference.code(2.5 * s - 8 * s, scale: s, zero: -128, minimum: -8 * s, lo: -128, hi: 127) == 2 - 128)
         }
     }
 

@@ -2,8 +2,9 @@ import LowBitCore
 import LowBitQuant
 
 /// Fake quantization with frozen parameters, differentiated by the straight-through
-/// estimator (STE): forward x̂ = (clamp(rne(x/s) + z, lo, hi) − z)·s as `QuantReference`;
-/// backward dL/dx = dL/dx̂ where the clamp does not bind (lo ≤ rne(x/s) + z ≤ hi), 0 where it
+/// estimator (STE): forward x̂ = (clamp(rne((x − m)/s) + z, lo, hi) − z)·s + m as
+/// `QuantReference` (m: the affine minimum, else 0); backward dL/dx = dL/dx̂ where the clamp
+/// does not bind (lo ≤ rne((x − m)/s) + z ≤ hi), 0 where it
 /// clips. (Testing the code, not x against (hi − z)·s, keeps a min-max group's extreme value,
 /// which sits on the range edge up to the Float rounding of s, inside.)
 ///
@@ -16,6 +17,8 @@ public struct STEQuantizer: Sendable, Equatable {
     public let scales: [Double]
     /// Per group (0 when symmetric).
     public let zeros: [Double]
+    /// Per group (0 unless affine).
+    public let mins: [Double]
     public let lo: Double
     public let hi: Double
 
@@ -32,6 +35,7 @@ public struct STEQuantizer: Sendable, Equatable {
         self.layout = layout
         self.scales = p.scales.map(Double.init)
         self.zeros = (0..<p.count).map { Double(p.zero($0)) }
+        self.mins = (0..<p.count).map { Double(p.minimum($0)) }
         self.lo = Double(scheme.codeRange.lowerBound)
         self.hi = Double(scheme.codeRange.upperBound)
     }
@@ -44,6 +48,7 @@ public struct STEQuantizer: Sendable, Equatable {
         self.layout = nil
         self.scales = [Double(p.scales[0])]
         self.zeros = [Double(p.zero(0))]
+        self.mins = [Double(p.minimum(0))]
         self.lo = Double(codes.lowerBound)
         self.hi = Double(codes.upperBound)
     }
@@ -54,10 +59,10 @@ public struct STEQuantizer: Sendable, Equatable {
         if let layout { precondition(x.count == layout.rows * layout.cols && cols == layout.cols, "STEQuantizer: shape") }
         for i in x.indices {
             let g = layout?.group(row: i / cols, col: i % cols) ?? 0
-            let s = scales[g], z = zeros[g]
-            let t = s == 0 ? 0 : (x[i] / s).rounded(.toNearestOrEven)
+            let s = scales[g], z = zeros[g], m = mins[g]
+            let t = s == 0 ? 0 : ((x[i] - m) / s).rounded(.toNearestOrEven)
             let q = min(max(t + z, lo), hi)
-            y[i] = (q - z) * s
+            y[i] = (q - z) * s + m
             mask[i] = q == t + z
         }
         return (y, mask)

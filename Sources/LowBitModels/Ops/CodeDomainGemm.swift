@@ -6,12 +6,14 @@ import LowBitQuant
 /// (lb_igemm.h), so the simulated and the integer engine give the same bits.
 ///
 /// `/// a: [tokens, inFeatures] activation codes (held as floats) with scales s_t: [tokens];
-/// ///  w: [outFeatures, inFeatures] codes, groups along inFeatures with scales s[o, g] and zero points z[o, g];
-/// ///  acc[t, o, g] = Σ_{k ∈ g} a[t, k] · (w[o, k] − z[o, g])      (an exact integer)
-/// ///  F = acc_0 · s[o, 0];  F = fma(acc_g, s[o, g], F) for g = 1, 2, …  (in order)
+/// ///  w: [outFeatures, inFeatures] codes, groups along inFeatures with scales s[o, g], zero points z[o, g]
+/// ///   and (affine) minimums m[o, g];
+/// ///  acc[t, o, g] = Σ_{k ∈ g} a[t, k] · (w[o, k] − z[o, g]);  r[t, g] = Σ_{k ∈ g} a[t, k]  (exact integers)
+/// ///  F = acc_0 · s[o, 0];  F = fma(acc_g, s[o, g], F) for g = 1, 2, …  (in order), each followed
+/// ///   by F = fma(r_g, m[o, g], F) for affine weights
 /// ///  y[t, o] = F · s_t (+ b[o]): [tokens, outFeatures]`
 ///
-/// This is x̂ · ŵᵀ + b with x̂ = a · s_t and ŵ = (w − z) · s, summed in the integers first:
+/// This is x̂ · ŵᵀ + b with x̂ = a · s_t and ŵ = (w − z) · s + m, summed in the integers first:
 /// the same fake-quant layer, in the one summation order integer kernels can reproduce. Why
 /// it matters: per-token activation codes flip at a rounding boundary on a 1e-7 difference, a
 /// flipped code moves its value by a whole quantization step, and on MiniLM (outlier
@@ -28,6 +30,8 @@ struct CodeDomainGemm: Sendable {
     let groupCols: Int
     /// Scales [outFeatures, groups], row-major.
     let scales: [Float]
+    /// Minimums [outFeatures, groups] (affine weights), or nil.
+    let mins: [Float]?
     /// Column blocks, in order; each lies in one group.
     let blocks: [Block]
 
@@ -44,11 +48,13 @@ struct CodeDomainGemm: Sendable {
         let gc = max(layout.groupCols, 1), groups = k == 0 ? 0 : k / gc
         var centered = [Float](repeating: 0, count: n * k)
         var scales = [Float](repeating: 0, count: n * groups)
+        var mins: [Float]? = weight.mins == nil ? nil : [Float](repeating: 0, count: n * groups)
         var wMax: Int = 1
         for o in 0..<n {
             for g in 0..<groups {
                 let p = layout.group(row: o, col: g * gc)
                 scales[o * groups + g] = weight.scales[p]
+                if let m = weight.mins { mins![o * groups + g] = m[p] }
                 let z = Int(weight.zeroPoints?[p] ?? 0)
                 for c in g * gc..<(g + 1) * gc {
                     let v = Int(weight.values[o * k + c]) - z
@@ -75,7 +81,23 @@ struct CodeDomainGemm: Sendable {
         inFeatures = k
         groupCols = gc
         self.scales = scales
+        self.mins = mins
         self.blocks = blocks
+    }
+
+    /// r[t, g] = Σ_{k ∈ g} a[t, k], summed exactly (Int) and rounded to Float once, as the
+    /// kernels' int32 → float conversion does: [rows, groups]. a: [rows, k] integer codes as floats.
+    static func groupSums(rows: Int, k: Int, groupCols: Int, codes a: UnsafePointer<Float>) -> [Float] {
+        let groups = k / groupCols
+        var r = [Float](repeating: 0, count: rows * groups)
+        for t in 0..<rows {
+            for g in 0..<groups {
+                var sum = 0
+                for c in g * groupCols..<(g + 1) * groupCols { sum += Int(a[t * k + c]) }
+                r[t * groups + g] = Float(sum)
+            }
+        }
+        return r
     }
 
     /// a: [rows, inFeatures] integer codes as floats (row stride inFeatures); tokenScales: [rows];
@@ -91,6 +113,7 @@ struct CodeDomainGemm: Sendable {
         let part = UnsafeMutablePointer<Float>.allocate(capacity: count)
         let acc = UnsafeMutablePointer<Double>.allocate(capacity: count)
         defer { part.deallocate(); acc.deallocate() }
+        let rowSums = mins == nil ? [] : Self.groupSums(rows: rows, k: k, groupCols: groupCols, codes: a)
         var i = 0
         for g in 0..<groups {
             // acc_g, exact: one block's SGEMM result as it is, several blocks summed in Double.
@@ -113,6 +136,10 @@ struct CodeDomainGemm: Sendable {
                         for o in 0..<n {
                             let v = single ? part[t * n + o] : Float(acc[t * n + o]), sg = s[o * groups + g]
                             y[t * n + o] = isFirst ? v * sg : y[t * n + o].addingProduct(v, sg)
+                        }
+                        if let m = mins {
+                            let rg = rowSums[t * groups + g]
+                            for o in 0..<n { y[t * n + o] = y[t * n + o].addingProduct(rg, m[o * groups + g]) }
                         }
                     }
                 }

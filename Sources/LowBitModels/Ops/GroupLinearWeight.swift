@@ -13,12 +13,13 @@ public protocol IntegerLinearWeight: AnyObject, Sendable {
                y: UnsafeMutablePointer<Float>, ldy: Int)
 }
 
-/// A group-wise 8- or 4-bit weight (symmetric or asymmetric, groups along inFeatures; per-channel
-/// and per-tensor are one group of inFeatures) packed for `lb_igemm_group` (lb_igemm_group.h),
-/// which unpacks 4-bit codes in registers. 4-bit weights are read from `PackedInt4`.
+/// A group-wise 8- or 4-bit weight (symmetric, asymmetric or affine, groups along inFeatures;
+/// per-channel and per-tensor are one group of inFeatures) packed for `lb_igemm_group`
+/// (lb_igemm_group.h), which unpacks 4-bit codes in registers. 4-bit weights are read from
+/// `PackedInt4`. Affine weights carry their float minimums (`LB_GROUP_MINS`).
 ///
 /// `/// codes: [tokens, inFeatures] int8 with scales [tokens]; w: [outFeatures, inFeatures] codes
-/// ///  with scales/zero points [outFeatures, inFeatures / group]; y: [tokens, outFeatures]`
+/// ///  with scales/zero points/minimums [outFeatures, inFeatures / group]; y: [tokens, outFeatures]`
 ///
 /// Same bits at every instruction-set level and for any `LOWBIT_THREADS`, and the same bits
 /// as the simulated layer (`CodeDomainGemm` computes the one definition).
@@ -28,6 +29,10 @@ public final class GroupLinearWeight: IntegerLinearWeight, @unchecked Sendable {
     /// Columns per group, and the code width (8 or 4).
     public let group: Int
     public let bits: Int
+    /// Whether groups have float minimums (the affine mapping).
+    public let hasMinimums: Bool
+    /// `bits` as the kernels take it: or-ed with `LB_GROUP_MINS` for minimums.
+    var format: Int32 { Int32(bits) | (hasMinimums ? LB_GROUP_MINS : 0) }
     let packed: UnsafeMutableRawPointer
     public let bias: [Float]?
 
@@ -42,28 +47,31 @@ public final class GroupLinearWeight: IntegerLinearWeight, @unchecked Sendable {
         let width = weight.scheme.bits.value
         guard width == 8 || width <= 4, k > 0, layout.groupCols > 0 else { return nil }
         let bits = width == 8 ? 8 : 4, gc = layout.groupCols, groups = k / gc
-        let size = lb_igemm_group_pack_size(n, k, gc, Int32(bits))
+        let format = Int32(bits) | (weight.mins != nil ? LB_GROUP_MINS : 0)
+        let size = lb_igemm_group_pack_size(n, k, gc, format)
         guard size > 0 else { return nil }
         if let bias { guard bias.count == n else { return nil } }
-        // Scales and zero points [n, groups], from the weight's group grid.
+        // Scales, zero points and minimums [n, groups], from the weight's group grid.
         var scales = [Float](repeating: 0, count: n * groups)
         var zeros: [Int8]? = weight.zeroPoints == nil ? nil : [Int8](repeating: 0, count: n * groups)
+        var mins: [Float]? = weight.mins == nil ? nil : [Float](repeating: 0, count: n * groups)
         for o in 0..<n {
             for g in 0..<groups {
                 let p = layout.group(row: o, col: g * gc)
                 scales[o * groups + g] = weight.scales[p]
                 if let z = weight.zeroPoints { zeros![o * groups + g] = z[p] }
+                if let m = weight.mins { mins![o * groups + g] = m[p] }
             }
         }
         let p = UnsafeMutableRawPointer.allocate(byteCount: max(size, 64), alignment: 64)
         let target = p.assumingMemoryBound(to: UInt8.self)
         var rc: Int32 = -1
-        if bits == 8 {
-            rc = weight.values.withUnsafeBytes { w in
-                lb_igemm_group_pack(n, k, gc, 8, w.baseAddress, scales, zeros, target)
+        withOptionalBuffer(mins) { m in
+            if bits == 8 {
+                rc = weight.values.withUnsafeBytes { w in lb_igemm_group_pack(n, k, gc, format, w.baseAddress, scales, zeros, m, target) }
+            } else if let int4 = try? weight.packedInt4() {
+                rc = int4.bytes.withUnsafeBytes { w in lb_igemm_group_pack(n, k, gc, format, w.baseAddress, scales, zeros, m, target) }
             }
-        } else if let int4 = try? weight.packedInt4() {
-            rc = int4.bytes.withUnsafeBytes { w in lb_igemm_group_pack(n, k, gc, 4, w.baseAddress, scales, zeros, target) }
         }
         guard rc == 0 else { p.deallocate(); return nil }
         packed = p
@@ -71,6 +79,7 @@ public final class GroupLinearWeight: IntegerLinearWeight, @unchecked Sendable {
         inFeatures = k
         group = gc
         self.bits = bits
+        hasMinimums = weight.mins != nil
         self.bias = bias?.toArray()
     }
 
@@ -79,7 +88,7 @@ public final class GroupLinearWeight: IntegerLinearWeight, @unchecked Sendable {
     public func apply(rows: Int, codes: UnsafePointer<Int8>, ldc: Int, scales: UnsafePointer<Float>,
                       y: UnsafeMutablePointer<Float>, ldy: Int) {
         guard rows > 0, outFeatures > 0 else { return }
-        let n = outFeatures, k = inFeatures, unit = 32, group = group, bits = Int32(bits)
+        let n = outFeatures, k = inFeatures, unit = 32, group = group, bits = format
         let units = (n + unit - 1) / unit
         let minChunk = max(1, (1 << 21) / max(2 * rows * k * unit, 1))
         let packed = packedPointer
@@ -97,7 +106,7 @@ public final class GroupLinearWeight: IntegerLinearWeight, @unchecked Sendable {
     /// y: [rows, outFeatures] (row stride ldy). Multi-threaded; allocates nothing.
     public func applyFloat(rows: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
         guard rows > 0, outFeatures > 0 else { return }
-        let n = outFeatures, k = inFeatures, unit = 32, group = group, bits = Int32(bits)
+        let n = outFeatures, k = inFeatures, unit = 32, group = group, bits = format
         let units = (n + unit - 1) / unit
         let minChunk = max(1, (1 << 20) / max(2 * rows * k * unit, 1))
         let packed = packedPointer

@@ -180,12 +180,17 @@ extension QuantizedModelDirectory {
                 throw r.invalid(error)
             }
             let grid = [layout.rowGroups, layout.colGroups]
-            let scales = try r.bytes(s.tensor("scales"), .f32, grid, as: Float.self)
+            let scales = try r.parameters(s.tensor("scales"), grid)
             let zeros = scheme.mapping == .asymmetric ? try r.bytes(s.tensor("zeros"), .i8, grid, as: Int8.self) : nil
+            let mins = scheme.mapping == .affine ? try r.parameters(s.tensor("mins"), grid) : nil
             let channels = s.hasInputChannels ? try r.bytes(s.tensor("input_channels"), .i32, [width], as: Int32.self) : nil
             let inputScales = s.hasInputScales ? try r.bytes(s.tensor("input_scales"), .f32, [width], as: Float.self) : nil
             do {
-                let params = try GroupParams(scales: scales, zeroPoints: zeros, codeRange: scheme.codeRange, tensor: s.tensor("scales"))
+                let params = if let mins {
+                    try GroupParams(affineScales: scales, mins: mins, bits: scheme.bits, tensor: s.tensor("mins"))
+                } else {
+                    try GroupParams(scales: scales, zeroPoints: zeros, codeRange: scheme.codeRange, tensor: s.tensor("scales"))
+                }
                 let w = try QuantizedWeight(outFeatures: out, inFeatures: width, scheme: scheme, values: codes, params: params,
                                             name: s.tensor("qweight"))
                 return try QuantizedLinear(weight: w, bias: bias, input: s.activation ?? .none, inFeatures: s.inFeatures,
@@ -237,6 +242,14 @@ struct TensorSource {
         let t = try info(name, dtype, shape)
         let raw = file.rawBytes(of: t)
         return (0..<(t.byteCount / MemoryLayout<T>.stride)).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.stride, as: T.self) }
+    }
+
+    /// Group parameters (`S.scales`, `S.mins`): F32, or F16 (widened exactly).
+    mutating func parameters(_ name: String, _ shape: [Int]) throws(ModelError) -> [Float] {
+        if file.tensor(named: name)?.dtype == .f16 {
+            return try bytes(name, .f16, shape, as: UInt16.self).map(HalfPrecision.f16ToFloat)
+        }
+        return try bytes(name, .f32, shape, as: Float.self)
     }
 
     /// A QuantError from rebuilding a site, as a file error naming this file.

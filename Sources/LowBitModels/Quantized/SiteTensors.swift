@@ -11,8 +11,9 @@ import LowBitQuant
 ///   `layers.N.norm1.weight|bias`, `layers.N.norm2.weight|bias` (`TransformerBlock.norm1/norm2`),
 ///   `final_norm.weight|bias`, each [hidden], present as the architecture has them;
 /// - per site `S` (`layers.N.qkv`, …, `head`): `S.qweight` (I8 [out, w] or U8 `PackedInt4`
-///   [out, (w+1)/2]), `S.scales` F32 [rowGroups, colGroups], `S.zeros` I8 (asymmetric),
-///   `S.bias` F32 [out], `S.input_channels` I32 [w], `S.input_scales` F32 [w], or
+///   [out, (w+1)/2]), `S.scales` F32 [rowGroups, colGroups], `S.zeros` I8 (asymmetric), `S.mins`
+///   F32 (affine; its zero points are implied) — scales and minimums as F16 when every value
+///   of the tensor is exactly an F16 (`parameterEntry`) —, `S.bias` F32 [out], `S.input_channels` I32 [w], `S.input_scales` F32 [w], or
 ///   `S.weight` F32 [out, in] for a float site; w = stored (OCS-widened) input width.
 enum SiteTensors {
     typealias Entry = SafeTensorsWriter.Entry
@@ -28,8 +29,9 @@ enum SiteTensors {
             entries += e
             sites.append(s)
         }
-        let wide = entries.filter { $0.dtype.byteSize >= 4 }, narrow = entries.filter { $0.dtype.byteSize < 4 }
-        return (wide + narrow, sites)
+        // Widest types first (stable), so that every tensor's data is aligned to its element size.
+        let sorted = [4, 2, 1].flatMap { size in entries.filter { min(max($0.dtype.byteSize, 1), 4) == size } }
+        return (sorted, sites)
     }
 
     static func norm(_ n: Norm, _ prefix: String) -> [Entry] {
@@ -55,6 +57,16 @@ enum SiteTensors {
     }
 
     static func data<T>(_ a: [T]) -> Data { a.withUnsafeBytes { Data($0) } }
+
+    /// Group parameters (scales, minimums) [rowGroups, colGroups]: F16 when every value converts
+    /// to F16 and back to the same bits (lossless: e.g. a Q4_1 GGUF's d and m, which are F16),
+    /// else F32. Readers take either (`TensorSource.parameters`).
+    static func parameterEntry(_ name: String, _ values: [Float], shape: [Int]) -> Entry {
+        let half = values.map(HalfPrecision.floatToF16)
+        let exact = zip(half, values).allSatisfy { HalfPrecision.f16ToFloat($0).bitPattern == $1.bitPattern }
+        return exact ? Entry(name: name, dtype: .f16, shape: Shape(shape), bytes: data(half))
+            : Entry(name: name, dtype: .f32, shape: Shape(shape), bytes: data(values))
+    }
 
     /// One site's entries and manifest entry.
     static func siteEntries(_ site: LinearSite, tokens: Tensor) throws -> ([Entry], QuantizationManifest.Site) {
@@ -83,9 +95,12 @@ enum SiteTensors {
         let name = site.name, w = q.weight, layout = w.layout
         let (codes, storage) = try codesEntry(name, w)
         var entries = [codes]
-        entries.append(Entry(name: name + ".scales", dtype: .f32, shape: [layout.rowGroups, layout.colGroups], bytes: data(w.scales)))
-        if let z = w.zeroPoints {
+        entries.append(parameterEntry(name + ".scales", w.scales, shape: [layout.rowGroups, layout.colGroups]))
+        if w.scheme.mapping == .asymmetric, let z = w.zeroPoints {
             entries.append(Entry(name: name + ".zeros", dtype: .i8, shape: [layout.rowGroups, layout.colGroups], bytes: data(z)))
+        }
+        if let m = w.mins {
+            entries.append(parameterEntry(name + ".mins", m, shape: [layout.rowGroups, layout.colGroups]))
         }
         entries += biasEntry(name, q.bias)
         if let m = q.inputChannels { entries.append(Entry(name: name + ".input_channels", dtype: .i32, shape: [m.count], bytes: data(m))) }
