@@ -47,7 +47,8 @@ def quantize(model_name, recipe, tmp, tag, lkd=None):
     if lkd:
         extra = ["--method", "lkd", "--calibration-sequences", str(lkd["sequences"]), "--steps", str(lkd["steps"]),
                  "--lr", str(lkd["lr"]), "--batch", str(lkd["batch"]), "--seed", str(lkd.get("seed", 0))]
-    lowbit("quantize", MODELS[model_name], "--recipe", recipe, "--out", out, "--overwrite", "--json",
+    # --head float: the studies compare body quantization with the head in FP32, as their earlier rows did.
+    lowbit("quantize", MODELS[model_name], "--recipe", recipe, "--out", out, "--overwrite", "--json", "--head", "float",
            "--calibration", os.path.join(TEXT, CALIBRATION[model_name]), "--calibration-length", "128", *extra)
     return out, time.time() - start
 

@@ -9,6 +9,7 @@ import LowBitCore
 //   lowbit-bench minilm [MODEL_DIR] [--batch B] [--tokens T] [--json]   (see ModelBench.swift)
 //   lowbit-bench decode [MODEL] [--prompt P] [--tokens N]                (see ModelBench.swift)
 //   lowbit-bench igemm [--quick]                  INT8 GEMM GOP/s vs VNNI peak (see IGemmBench.swift)
+//   lowbit-bench parallel [--json]                dispatch overhead and read bandwidth (ParallelBench.swift)
 //     --json         print one JSON object instead of the table (nothing else on stdout)
 //     --quick        shorter timing runs (noisier numbers)
 //     --shape M,N,K  time this SGEMM shape only (instead of the sweep)
@@ -23,6 +24,7 @@ var argv = Array(CommandLine.arguments.dropFirst())
 if argv.first == "minilm" { runModelBench(Array(argv.dropFirst())); exit(0) }
 if argv.first == "decode" { runDecodeBench(Array(argv.dropFirst())); exit(0) }
 if argv.first == "igemm" { runIGemmBench(Array(argv.dropFirst())); exit(0) }
+if argv.first == "parallel" { runParallelBench(Array(argv.dropFirst())); exit(0) }
 var shapes = gemmShapes
 if let i = argv.firstIndex(of: "--shape") {
     guard i + 1 < argv.count else { fail("--shape needs M,N,K") }

@@ -38,6 +38,11 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "lkd: sequences per step.") var batch = 4
     @Option(help: "lkd: random seed (batch sampling).") var seed: UInt64 = 0
     @Option(help: "lkd: trained tensors: weights or weights+biases.") var train = "weights+biases"
+    @Option(help: ArgumentHelp(
+        "Decoder LM head: int8 (8-bit per-channel weights, float inputs, as llama.cpp's Q8_0 output), float, or recipe.",
+        discussion: "Default: int8 for a preset, recipe for a recipe JSON file. The token embedding stays exact FP32 "
+            + "for the lookup; a tied head gets its own 8-bit codes."))
+    var head: Recipe.HeadChoice?
     @Flag(help: "Print the per-site SQNR report (worst first).") var report = false
     @Flag(help: "Replace a non-empty output directory.") var overwrite = false
     @Flag(help: "Print the report as JSON (no progress).") var json = false
@@ -47,7 +52,7 @@ struct QuantizeCommand: ParsableCommand {
         guard calibrationSequences > 0, calibrationLength > 1 else {
             throw ValidationError("--calibration-sequences must be > 0 and --calibration-length > 1")
         }
-        let chosen = try Recipe.named(recipe)
+        let chosen = try Recipe.named(recipe).withHead(head ?? (Recipe.presetNames.contains(recipe) ? .int8 : .recipe))
         let source = try ModelSource.open(model)
         let layered: any LayeredModel
         switch source.config {
@@ -99,3 +104,5 @@ struct QuantizeCommand: ParsableCommand {
                      result.sites.count, result.keptFloat.count, result.seconds, out))
     }
 }
+
+extension Recipe.HeadChoice: ExpressibleByArgument {}

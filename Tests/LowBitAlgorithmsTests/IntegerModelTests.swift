@@ -15,7 +15,11 @@ struct IntegerModelTests {
     /// group kernel for weight-only presets) and gives the simulated perplexity on the first
     /// 2048 tokens of kjv-valid to 3 significant digits. With INT8 activations both engines sum
     /// the integer codes exactly and scale in one order (`CodeDomainGemm`), so they are equal.
-    @Test(arguments: ["w8a8", "w4a8", "w4/8a8", "w8a16", "w4a16-g128", "w4/8a16", "w4a8-g32-affine", "w4a16-g32-affine"])
+    /// `+head`: the preset with `withHead(.int8)` (the `lowbit quantize` default): the tied LM
+    /// head as 8-bit per-channel codes with float inputs (`WeightOnlyLinear`, lb_wgemm_group),
+    /// and the token embedding, which the lookup reads, left bit for bit as it was.
+    @Test(arguments: ["w8a8", "w4a8", "w4/8a8", "w8a16", "w4a16-g128", "w4/8a16", "w4a8-g32-affine", "w4a16-g32-affine",
+                      "w8a8+head", "w4a16-g128+head"])
     func gpt2IntegerMatchesSimulated(preset: String) throws {
         let path = try Paths.require(Paths.gpt2)
         let model = try DecoderModel.load(ModelSource.open(path))
@@ -24,9 +28,13 @@ struct IntegerModelTests {
         let tokens = Array(PerplexityTask.tokens(of: try TextFile.read(Paths.text + "/kjv-valid.txt"), tokenizer: tokenizer,
                                                  endOfText: eot).prefix(2048))
         #expect(tokens.count == 2048)
-        _ = try quantize(model: model, recipe: Recipe.preset(preset), calibration: nil)
+        let withHead = preset.hasSuffix("+head")
+        let base = try Recipe.preset(withHead ? String(preset.dropLast(5)) : preset)
+        let embedding = model.stack.embeddings.tokens.toArray()
+        _ = try quantize(model: model, recipe: withHead ? base.withHead(.int8) : base, calibration: nil)
         let quantized = model.linearSites().filter { $0.op is QuantizedLinear }.count
-        #expect(quantized == 4 * model.blockCount)
+        #expect(quantized == 4 * model.blockCount + (withHead ? 1 : 0))
+        #expect(model.stack.embeddings.tokens.toArray().map(\.bitPattern) == embedding.map(\.bitPattern))
         let task = PerplexityTask(context: 512)
         let simulated = try task.run(tokens: tokens, model: CausalLMScorer(model: model, endOfTextToken: eot))
         let switched = try model.useIntegerKernels()
@@ -36,6 +44,7 @@ struct IntegerModelTests {
         print("\(preset) GPT-2 kjv-valid[0..<2048] ppl: simulated \(simulated.ppl), integer \(integer.ppl)")
         #expect(String(format: "%.3g", integer.ppl) == String(format: "%.3g", simulated.ppl), "\(preset): integer ppl \(integer.ppl) vs simulated \(simulated.ppl)")
         #expect(abs(integer.ppl - simulated.ppl) <= simulated.ppl * 5e-4)
+        if withHead { #expect(model.stack.head is WeightOnlyLinear) }
         if preset.hasSuffix("a8") { #expect(integer.ppl == simulated.ppl, "\(preset): INT8-activation engines must be equal") }
     }
 

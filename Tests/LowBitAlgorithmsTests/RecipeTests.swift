@@ -93,4 +93,30 @@ struct RecipeTests {
         #expect(try k.plan(for: site(0, .qkv))?.quantizeInput == false)
         #expect(try fitted(QuantScheme(bits: .int4, granularity: .perGroup(size: 128)), out: 8, in: 576).granularity == .perGroup(size: 64))
     }
+
+    /// `withHead`: int8 makes the head W8A16 per-channel whatever the body's scheme, and leaves
+    /// every other site as the preset has it; float and recipe keep the preset's float head.
+    @Test(arguments: ["w8a8", "w4a8", "w4a16-g128", "w4/8a8"])
+    func headChoice(preset: String) throws {
+        let op = FloatLinear(weight: randomTensor([4, 8], seed: 1))
+        let head = LinearSite(name: "head", layer: nil, role: .head, op: op)
+        let body = [LinearRole.qkv, .attentionOutput, .mlpIn, .mlpOut].map {
+            LinearSite(name: LinearSite.name(layer: 1, role: $0), layer: 1, role: $0, op: op)
+        }
+        let base = try Recipe.preset(preset)
+        let int8 = base.withHead(.int8)
+        let plan = try #require(try int8.plan(for: head))
+        #expect(plan.scheme == QuantScheme(bits: .int8, mapping: .symmetric, granularity: .perChannel))
+        #expect(plan.quantizeInput == false)
+        for site in body {
+            let a = try base.plan(for: site), b = try int8.plan(for: site)
+            #expect(a?.scheme == b?.scheme && a?.quantizeInput == b?.quantizeInput, "\(preset) \(site.name)")
+        }
+        #expect(try base.withHead(.float).plan(for: head) == nil)
+        #expect(try base.withHead(.recipe).plan(for: head) == nil)
+        // The choice survives the JSON written into the quantized directory.
+        let back = try JSONDecoder().decode(Recipe.self, from: try int8.jsonData())
+        #expect(back == int8)
+        #expect(try back.plan(for: head)?.scheme == plan.scheme)
+    }
 }

@@ -10,7 +10,7 @@ import Testing
     static let outputVariable = "LOWBIT_MODELS_DIGEST_OUT"
 
     /// FNV-1a over the bits of MiniLM embeddings, GPT-2 and SmolLM2 logits (full and cached), and
-    /// W8A8 / W4A8 / W4A16 layers on the integer kernels and simulated.
+    /// W8A8 / W4A8 / W4A16 / W8A16 layers on the integer kernels and simulated.
     static func digests() throws -> [String: String] {
         func fnv(_ values: [Float]) -> String {
             var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -31,7 +31,8 @@ import Testing
         let schemes: [(String, QuantScheme, ActivationQuantizer)] = [
             ("w8a8", QuantScheme(bits: .int8, granularity: .perChannel), .dynamicPerToken(bits: .int8)),
             ("w4a8", .groupwise(.int4, groupSize: 128), .dynamicPerToken(bits: .int8)),
-            ("w4a16", .groupwise(.int4, groupSize: 128), .none)]
+            ("w4a16", .groupwise(.int4, groupSize: 128), .none),
+            ("w8a16", QuantScheme(bits: .int8, granularity: .perChannel), .none)]  // the int8 LM head
         for (name, scheme, input) in schemes {
             let sim = try IntegerLinearTests.simulated(n: 200, k: 1024, seed: 5, scheme: scheme, input: input)
             var g = IntegerLinearTests.Gen(s: 9)

@@ -137,3 +137,4 @@ uint64_t lb_fma_peak_probe(int isa, uint64_t iters);
 #include "lb_igemm.h"
 #include "lb_igemm_group.h"
 #include "lb_fused.h"
+#include "lb_pool.h"

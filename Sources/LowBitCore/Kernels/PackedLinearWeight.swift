@@ -85,8 +85,11 @@ public final class PackedLinearWeight: @unchecked Sendable {
         // Splitting rows shares the packed weight between threads and packs each row of x
         // once; splitting panels is what is left when there are few rows (decoding).
         let splitRows = rows >= 64 * Parallel.threads || panels < Parallel.threads
-        let flopsPerUnit = 2 * k * (splitRows ? n : rows * panel)
-        let minChunk = max(1, (1 << 20) / max(flopsPerUnit, 1)) // ~1 MFLOP per thread at least
+        // ~1 MFLOP per chunk at least; split by panels, each panel also streams 4·k·16 bytes
+        // of weights (~9 flops' worth of time per byte at ~117 GFLOP/s and ~13 GB/s per core).
+        let minChunk = splitRows ? max(1, (1 << 20) / max(2 * k * n, 1))
+            : Parallel.gemmMinChunk(rows: rows, inFeatures: k, unitColumns: panel, bytesPerWeight: 4, opsPerByte: 9,
+                                    minOps: 0x1p20)
         if splitRows {
             Parallel.forBalancedRanges(rows, minChunk: max(minChunk, 8), oversplit: 4) { r in
                 let rc = lb_sgemm_packed(r.count, n, k, x + r.lowerBound * ldx, ldx, packed, bias,

@@ -58,7 +58,8 @@ public enum QuantizedModelDirectory {
                 throw ModelFileError(.io, path: target, "directory exists and is not empty (pass overwrite to replace it)")
             }
         }
-        let parent = (target as NSString).deletingLastPathComponent
+        // A bare name ("out") lives in the current directory.
+        let parent = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
         guard fm.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
             throw ModelFileError(.notFound, path: target, "parent directory \(parent) does not exist")
         }
