@@ -51,8 +51,8 @@ public final class Int8LinearWeight: IntegerLinearWeight, @unchecked Sendable {
     deinit { packed.deallocate() }
 
     /// y = dequant(codes · wᵀ) + b. codes: [rows, inFeatures] (row stride ldc), scales: [rows];
-    /// y: [rows, outFeatures] (row stride ldy). Split over `Parallel.threads` by pairs of
-    /// 16-feature panels; allocates nothing.
+    /// y: [rows, outFeatures] (row stride ldy). Split over `Parallel.threads` by row blocks
+    /// (≥ 64 rows per thread) or by pairs of 16-feature panels; allocates nothing.
     public func apply(rows: Int, codes: UnsafePointer<Int8>, ldc: Int, scales tokenScales: UnsafePointer<Float>,
                       y: UnsafeMutablePointer<Float>, ldy: Int) {
         guard rows > 0, outFeatures > 0 else { return }
