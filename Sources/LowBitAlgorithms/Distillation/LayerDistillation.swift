@@ -107,6 +107,11 @@ public enum DistillationError: Error, Equatable, CustomStringConvertible, Sendab
 /// of the calibration sequences (in and out of the current block). Deterministic for a seed,
 /// whatever the thread count.
 ///
+/// With `options.trained` including scales, each quantized site's per-group weight scales train
+/// too (LSQ from RTN's min-max scales; `TrainedScales`, `WeightGrid`), and the result's
+/// `learnedScales` must be passed to `quantize(model:recipe:calibration:weightParams:)` so the
+/// stored codes and scales are the learned grid.
+///
 /// Supported recipes: method `rtn` (min-max weights), activations `none` or `dynamic_per_token`,
 /// no smoothing. `progress(report, layersDone, layersTotal)` is called after each layer.
 public func distill(model: any LayeredModel, recipe: Recipe, sequences: [[Int32]], options: DistillationOptions,
