@@ -12,15 +12,25 @@ import LowBitQuant
 ///   - calibration: token sequences (from a *-train text, see `CalibrationText`), needed by
 ///     `lq`, activation-side `ocs`, static activations and `smoothing`; optional otherwise (then the
 ///     report has output SQNRs).
+///   - weightParams: given weight scales and zero points per site name (LKD's learned scales,
+///     `DistillationReport.learnedScales`): those sites' codes are rne(w/s) + z clamped under
+///     exactly these parameters (`QuantReference.quantize`) instead of the method's ranges, so
+///     the stored codes and scales are the grid the weights were trained on. Only with method
+///     `rtn` and no smoothing; the count must fit the site's fitted scheme.
 ///   - progress: called with one line per site.
 /// - Throws: `RecipeError` (invalid recipe), `QuantizationError` (no calibration where
-///   needed, a site that is not float), `QuantError` (non-finite weights…), `ModelError`.
+///   needed, a site that is not float, weight parameters the recipe cannot take), `QuantError`
+///   (non-finite weights, parameters that do not fit…), `ModelError`.
 @discardableResult
 public func quantize(model: any LayeredModel, recipe: Recipe, calibration: [[Int32]]?,
+                     weightParams: [String: GroupParams] = [:],
                      progress: ((String) -> Void)? = nil) throws -> QuantizationReport {
     let started = Date()
     try recipe.validate()
     let method = recipe.method.makeMethod()
+    if let name = weightParams.keys.sorted().first, recipe.method.name != .rtn || recipe.smoothing != nil {
+        throw QuantizationError.unsupported(site: name, reason: "given weight parameters (LKD's learned scales) need method rtn without smoothing")
+    }
     var planned: [(site: LinearSite, float: FloatLinear, scheme: QuantScheme, quantizeInput: Bool)] = []
     var keptFloat: [String] = []
     for site in model.linearSites() {
@@ -29,6 +39,9 @@ public func quantize(model: any LayeredModel, recipe: Recipe, calibration: [[Int
             throw QuantizationError.unsupported(site: site.name, reason: "is \(type(of: site.op)), not a float linear layer (already quantized?)")
         }
         planned.append((site, f, try fitted(plan.scheme, out: f.outFeatures, in: f.inFeatures), plan.quantizeInput))
+    }
+    if let stray = Set(weightParams.keys).subtracting(planned.map(\.site.name)).sorted().first {
+        throw QuantizationError.unsupported(site: stray, reason: "has given weight parameters but the recipe does not quantize it")
     }
     let staticInputs = recipe.activations.mode == .staticPerTensor && planned.contains { $0.quantizeInput }
     let sequences = (calibration ?? []).filter { !$0.isEmpty }
@@ -61,7 +74,9 @@ public func quantize(model: any LayeredModel, recipe: Recipe, calibration: [[Int
         let weight = smooth.map { SmoothQuant.scaledWeight(p.float.weight, by: $0) } ?? p.float.weight
         let xs = smooth.flatMap { s in x.map { SmoothQuant.scaledInput($0, by: s) } } ?? x
         let input = SiteInput(name: name, role: p.site.role, weight: weight, scheme: p.scheme, calibration: xs)
-        var result = try method.quantizeWeight(input)
+        var result = try weightParams[name].map { params throws in
+            WeightResult(weight: try QuantizedWeight(quantizing: weight, scheme: p.scheme, params: params, name: name + ".weight"))
+        } ?? method.quantizeWeight(input)
         let act = try activationQuantizer(recipe: recipe, method: method, quantizeInput: p.quantizeInput, result: result, x: xs, name: name)
         if let smooth {
             result.inputScales = SmoothQuant.inputScales(smoothing: smooth, channels: result.inputChannels, scales: result.inputScales)
@@ -138,3 +153,15 @@ func describe(_ a: ActivationQuantizer) -> String {
 }
 
 func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+
+extension QuantizedWeight {
+    /// w: [out, in] quantized under given parameters (e.g. trained scales): codes from
+    /// `QuantReference.quantize`, the same formula the fast kernels and the fake quantization of
+    /// training use, so `dequantized()` equals the fake-quantized weight bit for bit.
+    init(quantizing w: Tensor, scheme: QuantScheme, params: GroupParams, name: String) throws(QuantError) {
+        let layout = try GroupLayout(rows: w.shape[0], cols: w.shape[1], granularity: scheme.granularity, tensor: name)
+        let (codes, _) = try QuantReference.quantize(w.toArray(), layout: layout, codeRange: scheme.codeRange, params: params,
+                                                     tensor: name)
+        try self.init(outFeatures: layout.rows, inFeatures: layout.cols, scheme: scheme, values: codes, params: params, name: name)
+    }
+}

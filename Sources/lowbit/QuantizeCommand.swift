@@ -22,7 +22,10 @@ struct QuantizeCommand: ParsableCommand {
             recipe will quantize them, learns to reproduce the float block k's output on the float \
             model's hidden states (MSE, Adam, --steps per block); then the recipe quantizes the \
             trained weights as usual. It supports recipes with method rtn and activations none or \
-            dynamic_per_token. Norm parameters and quantization scales are not trained.
+            dynamic_per_token. --train picks what trains: weights, weights+biases (default), or either \
+            with +scales (weights+scales, weights+biases+scales): each weight group's scale then \
+            trains too (LSQ, from RTN's min-max scale, Adam at --scale-lr on s / s_RTN), and the \
+            output stores the learned scales with codes quantized on them. Norm parameters never train.
             """)
 
     @Argument(help: "Model directory (HF) or .gguf file.") var model: String
@@ -37,7 +40,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "lkd: Adam learning rate.") var lr = 5e-5
     @Option(help: "lkd: sequences per step.") var batch = 4
     @Option(help: "lkd: random seed (batch sampling).") var seed: UInt64 = 0
-    @Option(help: "lkd: trained tensors: weights or weights+biases.") var train = "weights+biases"
+    @Option(help: "lkd: trained tensors: weights, weights+biases, weights+scales or weights+biases+scales.")
+    var train = "weights+biases"
+    @Option(help: "lkd: Adam learning rate of the weight scales (relative to RTN's; with --train ...+scales).")
+    var scaleLr = 1e-3
     @Option(help: ArgumentHelp(
         "Decoder LM head: int8 (8-bit per-channel weights, float inputs, as llama.cpp's Q8_0 output), float, or recipe.",
         discussion: "Default: int8 for a preset, recipe for a recipe JSON file. The token embedding stays exact FP32 "
@@ -78,14 +84,17 @@ struct QuantizeCommand: ParsableCommand {
             guard let trained = DistillationOptions.Trained(rawValue: train) else {
                 throw ValidationError("--train must be one of \(DistillationOptions.Trained.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let options = DistillationOptions(steps: steps, learningRate: lr, batch: batch, trained: trained, seed: seed)
+            let options = DistillationOptions(steps: steps, learningRate: lr, batch: batch, trained: trained,
+                                              scaleLearningRate: scaleLr, seed: seed)
             let t0 = Date()
             distillation = try distill(model: layered, recipe: chosen, sequences: sequences, options: options) { r, done, total in
-                log?(String(format: "lkd layer %d/%d (block %d): loss %.4g → %.4g, %.1f s (elapsed %.0f s)", done, total, r.layer,
-                            r.lossBefore, r.lossAfter, r.seconds, Date().timeIntervalSince(t0)))
+                let scales = r.scaleMultiplier.map { String(format: ", scales ×%.3f…%.3f (mean %.4f)", $0.min, $0.max, $0.mean) } ?? ""
+                log?(String(format: "lkd layer %d/%d (block %d): loss %.4g → %.4g%@, %.1f s (elapsed %.0f s)", done, total, r.layer,
+                            r.lossBefore, r.lossAfter, scales, r.seconds, Date().timeIntervalSince(t0)))
             }
         }
-        var result = try quantize(model: layered, recipe: chosen, calibration: sequences, progress: log)
+        var result = try quantize(model: layered, recipe: chosen, calibration: sequences,
+                                  weightParams: distillation?.learnedScales ?? [:], progress: log)
         result.distillation = distillation
         let reportJSON = try JSONEncoder().encode(result)
         try QuantizedModelDirectory.write(model: layered, source: source, recipe: try chosen.jsonData(), report: reportJSON,

@@ -62,18 +62,67 @@ import Testing
         #expect(model.stack.blocks[1][.mlpIn] is QuantizedLinear)
     }
 
-    static let digestVariable = "LOWBIT_LKD_DIGEST_OUT"
+    /// LKD with trained scales (`weights+biases+scales`) on block 1, W4/8A8: the loss falls, the
+    /// scales move from RTN's, and `quantize(weightParams:)` stores exactly the learned grid:
+    /// each site's scales and zero points are the learned ones and its dequantized weight is the
+    /// training forward's fake quantization of the trained weights, bit for bit. The integer
+    /// engine then gives block 1 the simulated output exactly (INT8 activations: both sum codes).
+    @Test func gpt2LearnedScalesAreStored() throws {
+        let (model, seqs) = try Self.gpt2()
+        let recipe = try Recipe.preset("w4/8a8")
+        var o = Self.options
+        o.trained = .weightsBiasesAndScales
+        o.scaleLearningRate = 1e-2
+        let report = try distill(model: model, recipe: recipe, sequences: seqs, options: o)
+        let r = try #require(report.layers.first)
+        #expect(r.lossAfter < r.lossBefore, "loss \(r.lossBefore) → \(r.lossAfter)")
+        let m = try #require(r.scaleMultiplier)
+        #expect(m.min < 1 && m.max > 1 && m.min >= 0.5 && m.max <= 1.5, "\(m)")
+        #expect(Set(report.learnedScales.keys) == Set(["qkv", "attn_out", "mlp_in", "mlp_out"].map { "layers.1." + $0 }))
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        #expect(json.contains("weights+biases+scales") && json.contains("scaleMultiplier") && !json.contains("learnedScales"))
 
-    /// FNV-1a over the bits of block 1's four trained weights and biases.
-    static func trainedDigest(seed: UInt64 = 7) throws -> String {
-        let (model, seqs) = try gpt2()
-        var o = options
-        o.seed = seed
-        try distill(model: model, recipe: try Recipe.preset("w4/8a8"), sequences: seqs, options: o)
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var trained: [LinearRole: [Float]] = [:], schemes: [LinearRole: QuantScheme] = [:]
         for role in [LinearRole.qkv, .attentionOutput, .mlpIn, .mlpOut] {
             let f = model.stack.blocks[1][role] as! FloatLinear
-            for v in f.weight.toArray() + (f.bias?.toArray() ?? []) { h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+            trained[role] = f.weight.toArray()
+            let site = model.linearSites().first { $0.layer == 1 && $0.role == role }!
+            schemes[role] = try fitted(try #require(try recipe.plan(for: site)).scheme, out: f.outFeatures, in: f.inFeatures)
+        }
+        try quantize(model: model, recipe: recipe, calibration: nil, weightParams: report.learnedScales)
+        for role in [LinearRole.qkv, .attentionOutput, .mlpIn, .mlpOut] {
+            let name = LinearSite.name(layer: 1, role: role)
+            let op = try #require(model.stack.blocks[1][role] as? QuantizedLinear)
+            let learned = try #require(report.learnedScales[name])
+            #expect(op.weight.params == learned, "\(name)")
+            let grid = WeightGrid(scheme: schemes[role]!, layout: op.weight.layout, params: learned)
+            #expect(op.weight.dequantized().toArray() == (try grid.fakeQuantize(trained[role]!)), "\(name)")
+        }
+        let batch = TokenBatch(sequences: [Array(seqs[0].prefix(16)), Array(seqs[1].prefix(9))])
+        let hidden = try model.embed(batch)
+        let simulated = model.runBlock(1, hidden: hidden, batch: batch).toArray()
+        _ = try model.useIntegerKernels()
+        #expect(model.runBlock(1, hidden: hidden, batch: batch).toArray() == simulated)
+    }
+
+    static let digestVariable = "LOWBIT_LKD_DIGEST_OUT"
+
+    /// FNV-1a over the bits of block 1's four trained weights and biases, and with trained
+    /// scales (`weights+biases+scales`, a second run) their learned scales too.
+    static func trainedDigest(seed: UInt64 = 7) throws -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ values: [Float]) { for v in values { h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 } }
+        for trained in [DistillationOptions.Trained.weightsAndBiases, .weightsBiasesAndScales] {
+            let (model, seqs) = try gpt2()
+            var o = options
+            o.seed = seed
+            o.trained = trained
+            let report = try distill(model: model, recipe: try Recipe.preset("w4/8a8"), sequences: seqs, options: o)
+            for role in [LinearRole.qkv, .attentionOutput, .mlpIn, .mlpOut] {
+                let f = model.stack.blocks[1][role] as! FloatLinear
+                mix(f.weight.toArray() + (f.bias?.toArray() ?? []))
+                mix(report.learnedScales[LinearSite.name(layer: 1, role: role)]?.scales ?? [])
+            }
         }
         return String(h, radix: 16)
     }
@@ -126,6 +175,23 @@ import Testing
         bad.learningRate = -1
         #expect(throws: DistillationError.invalidOption(name: "lr", reason: "must be a positive number")) {
             try distill(model: model, recipe: w48, sequences: seqs, options: bad)
+        }
+        bad = Self.options
+        bad.scaleLearningRate = .nan
+        #expect(throws: DistillationError.invalidOption(name: "scale-lr", reason: "must be a positive number")) {
+            try distill(model: model, recipe: w48, sequences: seqs, options: bad)
+        }
+        // Learned parameters only go to rtn sites the recipe quantizes.
+        let params = try WeightGrid(minMaxOf: (model.stack.blocks[0][.mlpIn] as! FloatLinear).weight.toArray(), out: 1536, in: 384,
+                                    scheme: QuantScheme.groupwise(.int4, groupSize: 128)).params()
+        #expect(throws: QuantizationError.self) {
+            try quantize(model: model, recipe: try Recipe.preset("w8a8-smooth"), calibration: seqs, weightParams: ["layers.0.mlp_in": params])
+        }
+        #expect(throws: QuantizationError.self) {
+            try quantize(model: model, recipe: w48, calibration: nil, weightParams: ["layers.9.mlp_in": params])
+        }
+        #expect(throws: QuantError.self) {
+            try quantize(model: model, recipe: w48, calibration: nil, weightParams: ["layers.0.qkv": params])
         }
     }
 }

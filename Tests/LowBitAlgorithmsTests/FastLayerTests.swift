@@ -90,6 +90,65 @@ func referenceQuant(_ q: LayerTrainingQuant, _ p: LayerParameters) throws -> Lay
         #expect(relativeError(convert(fastGrad.input), refGrad.input) < 4e-6, "\(family) input")
     }
 
+    /// Trained-scale grids (`WeightGrid`) on the mixed quantization: RTN's scales times
+    /// multipliers in [0.7, 1.1] (weights clip), sym and asym, INT8 and INT4. Fast output,
+    /// parameter, input and scale gradients against the Double reference on the same grids.
+    @Test(arguments: Family.allCases)
+    func fastScaleGradientsMatchReference(_ family: Family) throws {
+        let (p, batch, keyMask) = oddLayer(family, seed: 81)
+        var q = mixedQuant(activations: true)
+        let pf = p.converted(to: Float.self)
+        var g = SplitMix(seed: 82)
+        for role in [LinearRole.qkv, .attentionOutput, .mlpIn] {
+            let l = pf[role]
+            let rtn = try WeightGrid(minMaxOf: l.weight, out: l.outFeatures, in: l.inFeatures, scheme: q[role].weight!)
+            var grid = rtn
+            grid.scales = rtn.scales.map { $0 * (0.7 + 0.4 * Float(g.next() % 1000) / 1000) }
+            q[role].grid = grid
+        }
+        let n = batch.tokenCount * 24
+        let x = randomDoubles(n, seed: 83), target = randomDoubles(n, seed: 84)
+        let ref = LayerForward(parameters: p, input: x, batch: batch, keyMask: keyMask, quantization: try referenceQuant(q, p))
+        let refGrad = LayerBackward.gradients(ref, target: target)
+        let fast = try FastLayerForward(parameters: pf, input: convert(x), batch: batch, keyMask: keyMask, quantization: q)
+        let fastGrad = FastLayerBackward.gradients(fast, target: convert(target))
+        #expect(relativeError(convert(fast.output), ref.output) < 4e-6, "\(family) output")
+        for name in p.tensorNames {
+            let err = relativeError(convert(fastGrad.parameters[tensor: name]!), refGrad.parameters[tensor: name]!)
+            #expect(err < 4e-6, "\(family) \(name): \(err)")
+        }
+        #expect(relativeError(convert(fastGrad.input), refGrad.input) < 4e-6, "\(family) input")
+        var clipped = 0
+        for role in [LinearRole.qkv, .attentionOutput, .mlpIn] {
+            let err = relativeError(convert(try #require(fastGrad.scales[role])), try #require(refGrad.scales[role]))
+            #expect(err < 4e-6, "\(family) \(role) scales: \(err)")
+            clipped += fastGrad.parameters[role].weight.filter { $0 == 0 }.count
+        }
+        #expect(fastGrad.scales[.mlpOut] == nil && refGrad.scales[.mlpOut] == nil)
+        #expect(clipped > 0)
+    }
+
+    /// RTN's grid as a `WeightGrid` fake-quantizes exactly as `QuantizedWeight.fakeQuantized`
+    /// (so training starts from the recipe's quantization), and any grid exactly as the
+    /// `QuantizedWeight` that `quantize(weightParams:)` stores dequantizes (same codes, same scales).
+    @Test(arguments: [QuantScheme(bits: .int4, granularity: .perGroup(size: 12)),
+                      QuantScheme(bits: .int4, mapping: .asymmetric, granularity: .perGroup(size: 12)),
+                      QuantScheme(bits: .int8, granularity: .perChannel)])
+    func gridIsTheStoredQuantization(_ scheme: QuantScheme) throws {
+        let m = 20, n = 36
+        let w: [Float] = convert(randomDoubles(m * n, seed: 91, scale: 0.3))
+        var grid = try WeightGrid(minMaxOf: w, out: m, in: n, scheme: scheme)
+        let library = try QuantizedWeight.fakeQuantized(Tensor(shape: [m, n], values: w), scheme: scheme).toArray()
+        #expect(try grid.fakeQuantize(w) == library)
+        grid.scales = grid.scales.enumerated().map { $1 * ($0 % 2 == 0 ? 0.8 : 1.05) }
+        let params = try grid.params()
+        let (codes, dequantized) = try QuantReference.quantize(w, layout: grid.layout, codeRange: scheme.codeRange, params: params)
+        #expect(try grid.fakeQuantize(w) == dequantized)
+        let stored = try QuantizedWeight(outFeatures: m, inFeatures: n, scheme: scheme, values: codes, params: params)
+        #expect(stored.dequantized().toArray() == dequantized)
+        #expect(try grid.fakeQuantize(w) != library)
+    }
+
     /// One linear with dynamic per-token activations (sym and asym, 8 and 4 bits) and INT4
     /// weights: both paths quantize the same Float input, so they agree to Float rounding, and
     /// the quantized input is the library's `ActivationQuantizer.fakeQuantize` exactly.
@@ -108,11 +167,12 @@ func referenceQuant(_ q: LayerTrainingQuant, _ p: LayerParameters) throws -> Lay
         #expect(cf.input == library)
         #expect(relativeError(convert(cf.input), cr.input) == 0)
         #expect(relativeError(convert(yf), yr) < 1e-6)
-        let (dxr, dwr, dbr) = LayerOps.linearBackward(dy, cr, p)
-        let (dxf, dwf, dbf) = FastOps.linearBackward(convert(dy), cf, p.converted())
+        let (dxr, dwr, dbr, _) = LayerOps.linearBackward(dy, cr, p)
+        let (dxf, dwf, dbf, dsf) = FastOps.linearBackward(convert(dy), cf, p.converted())
         #expect(relativeError(convert(dxf), dxr) < 1e-6)
         #expect(relativeError(convert(dwf), dwr) < 1e-6)
         #expect(relativeError(convert(dbf!), dbr!) < 1e-6)
+        #expect(dsf == nil)
     }
 }
 

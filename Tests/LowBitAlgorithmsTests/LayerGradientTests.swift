@@ -137,7 +137,7 @@ func randomDoubles(_ n: Int, seed: UInt64, scale: Double = 1) -> [Double] {
             let (y, _) = LayerOps.linear(xh, tokens: tokens, LinearParameters(outFeatures: m, inFeatures: n, weight: wh, bias: b))
             return zip(y, r).reduce(0) { $0 + $1.0 * $1.1 }
         }
-        let (dx, dw, db) = LayerOps.linearBackward(r, cache, p)
+        let (dx, dw, db, _) = LayerOps.linearBackward(r, cache, p)
         let numW = numericGradient(cache.weight) { loss(cache.input, $0) }
         let numX = numericGradient(cache.input) { loss($0, cache.weight) }
         #expect(relativeError(dw, zip(numW, cache.weightMask!).map { $1 ? $0 : 0 }) < 1e-8)
@@ -176,6 +176,76 @@ func randomDoubles(_ n: Int, seed: UInt64, scale: Double = 1) -> [Double] {
             #expect(gq.parameters[tensor: name]! == expected, "\(family) \(name)")
         }
         #expect(gq.input == gf.input)
+    }
+
+    /// Trained weight scales (LSQ) through a whole layer, INT4 per-group 4 grids at 0.8× the
+    /// min-max scale (so weights clip at both ends), symmetric and asymmetric. Finite differences
+    /// of the real forward give ∂L/∂s_true (codes are locally constant, so it is Σ dŴ·(q − z));
+    /// the STE gradient is that minus Σ over unclipped elements of (∂L/∂ŵ)·w/s, with ∂L/∂ŵ also
+    /// from finite differences (the float layer at Ŵ). The weight gradient is mask ⊙ ∂L/∂ŵ.
+    @Test(arguments: Family.allCases, [Mapping.symmetric, .asymmetric])
+    func scaleGradientsMatchFiniteDifferences(_ family: Family, mapping: Mapping) throws {
+        let (block, batch, keyMask) = family.make(seed: 71)
+        let p = try LayerParameters(block: block)
+        let scheme = QuantScheme(bits: .int4, mapping: mapping, granularity: .perGroup(size: 4))
+        let roles: [(LinearRole, String)] = [(.qkv, "qkv"), (.attentionOutput, "attn_out"), (.mlpIn, "mlp_in"), (.mlpOut, "mlp_out")]
+        func grid(_ l: LinearParameters) throws -> STEQuantizer {
+            let layout = try GroupLayout(rows: l.outFeatures, cols: l.inFeatures, granularity: scheme.granularity)
+            let ranges = try QuantReference.groupRanges(l.weight.map { Float($0) }, layout: layout).map { $0.scaled(by: 0.8) }
+            return try STEQuantizer(weight: l.weight, rows: l.outFeatures, cols: l.inFeatures, scheme: scheme, ranges: ranges)
+        }
+        let q = LayerFakeQuant(qkv: LinearFakeQuant(weight: try grid(p.qkv)), attentionOutput: LinearFakeQuant(weight: try grid(p.attentionOutput)),
+                               mlpIn: LinearFakeQuant(weight: try grid(p.mlpIn)), mlpOut: LinearFakeQuant(weight: try grid(p.mlpOut)))
+        func get(_ q: LayerFakeQuant, _ r: LinearRole) -> STEQuantizer {
+            switch r { case .qkv: q.qkv.weight!; case .attentionOutput: q.attentionOutput.weight!; case .mlpIn: q.mlpIn.weight!; default: q.mlpOut.weight! }
+        }
+        func set(_ q: inout LayerFakeQuant, _ r: LinearRole, _ s: [Double]) {
+            switch r { case .qkv: q.qkv.weight!.scales = s; case .attentionOutput: q.attentionOutput.weight!.scales = s
+            case .mlpIn: q.mlpIn.weight!.scales = s; default: q.mlpOut.weight!.scales = s }
+        }
+        let n = batch.tokenCount * 8
+        let x = randomDoubles(n, seed: 72), target = randomDoubles(n, seed: 73)
+        let g = LayerBackward.gradients(LayerForward(parameters: p, input: x, batch: batch, keyMask: keyMask, quantization: q), target: target)
+        var dequantized = p, masks: [LinearRole: [Bool]] = [:]
+        for (role, name) in roles {
+            let (v, mask) = get(q, role).apply(p[role].weight, cols: p[role].inFeatures)
+            dequantized[tensor: name + ".weight"] = v
+            masks[role] = mask
+        }
+        let allMasks = masks.values.flatMap { $0 }
+        #expect(allMasks.contains(false) && allMasks.contains(true))
+        for (role, name) in roles {
+            let l = p[role], quant = get(q, role), cols = l.inFeatures
+            // No element within 10× the finite-difference step (scale step h moves w/s by (w/s)·h/s)
+            // of a rounding (or clipping) boundary.
+            let h = 1e-7
+            let near = l.weight.indices.map { i -> (Double, Double) in
+                let s = quant.scales[quant.layout!.group(row: i / cols, col: i % cols)]
+                return (l.weight[i] / s, s)
+            }.filter { u, s in abs(abs(u - u.rounded(.down)) - 0.5) <= 10 * abs(u) * h / s }
+            #expect(near.isEmpty, "\(family) \(mapping) \(name): w/s near a rounding boundary: \(near)")
+            let dWhat = numericGradient(dequantized[tensor: name + ".weight"]!) { v in
+                var d = dequantized
+                d[tensor: name + ".weight"] = v
+                return LayerForward(parameters: d, input: x, batch: batch, keyMask: keyMask).loss(target: target)
+            }
+            let dsTrue = numericGradient(quant.scales, h: h) { s in
+                var qq = q
+                set(&qq, role, s)
+                return LayerForward(parameters: p, input: x, batch: batch, keyMask: keyMask, quantization: qq).loss(target: target)
+            }
+            var expected = dsTrue
+            for i in l.weight.indices where masks[role]![i] {
+                let gi = quant.layout!.group(row: i / cols, col: i % cols)
+                expected[gi] -= dWhat[i] * l.weight[i] / quant.scales[gi]
+            }
+            let ds = try #require(g.scales[role])
+            #expect(expected.map { $0 * $0 }.reduce(0, +) > 1e-12, "\(family) \(name): scale gradient is zero")
+            let err = relativeError(ds, expected)
+            #expect(err < 1e-5, "\(family) \(mapping) \(name) scales: relative error \(err)")
+            let errW = relativeError(g.parameters[tensor: name + ".weight"]!, zip(dWhat, masks[role]!).map { $1 ? $0 : 0 })
+            #expect(errW < 1e-5, "\(family) \(mapping) \(name) weight: relative error \(errW)")
+        }
     }
 
     /// Block 0 of the shared GPT-2 on 4 tokens: the Double layer reproduces `runBlock`.

@@ -36,6 +36,19 @@ public struct Adam: Sendable {
         }
     }
 
+    /// One update of named flat tensors (e.g. LKD's scale multipliers) from gradients of the
+    /// same names and shapes; names absent from `g` are left alone.
+    public mutating func update(_ w: inout [String: [Float]], gradients g: [String: [Float]]) {
+        step += 1
+        let c1 = 1 - pow(beta1, step), c2 = 1 - pow(beta2, step)
+        for name in w.keys.sorted() {
+            guard let grad = g[name] else { continue }
+            var mm = m[name] ?? [Float](repeating: 0, count: grad.count), vv = v[name] ?? [Float](repeating: 0, count: grad.count)
+            Self.apply(&w[name]!, grad, &mm, &vv, lr: learningRate, b1: beta1, b2: beta2, c1: c1, c2: c2, eps: epsilon)
+            (m[name], v[name]) = (mm, vv)
+        }
+    }
+
     static func apply(_ w: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float], lr: Double, b1: Double,
                       b2: Double, c1: Double, c2: Double, eps: Double) {
         precondition(w.count == g.count, "Adam: gradient \(g.count) for \(w.count) weights")

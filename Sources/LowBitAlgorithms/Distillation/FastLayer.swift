@@ -75,7 +75,8 @@ public struct FastLayerForward: Sendable {
     }
 }
 
-/// Reverse-mode pass over a `FastLayerForward` (STE through the quantizers).
+/// Reverse-mode pass over a `FastLayerForward` (STE through the quantizers; scale gradients
+/// for the linears with a trained-scale grid).
 public enum FastLayerBackward {
     /// Gradients of L = MSE(output, target) (`FastLayerForward.loss`).
     public static func gradients(_ f: FastLayerForward, target: [Float]) -> LayerGradientsOf<Float> {
@@ -92,26 +93,27 @@ public enum FastLayerBackward {
 
         var dr2 = dOut
         if !pre { (dr2, g.norm2.weight, g.norm2.bias) = FastOps.normBackward(dOut, x: f.residual2, p.norm2) }
-        let (dAct, dWmo, dbmo) = FastOps.linearBackward(dr2, f.mlpOutCache, p.mlpOut)
-        (g.mlpOut.weight, g.mlpOut.bias) = (dWmo, dbmo)
+        var scales: [LinearRole: [Float]] = [:]
+        let (dAct, dWmo, dbmo, dsmo) = FastOps.linearBackward(dr2, f.mlpOutCache, p.mlpOut)
+        (g.mlpOut.weight, g.mlpOut.bias, scales[.mlpOut]) = (dWmo, dbmo, dsmo)
         let du = FastOps.activateBackward(dAct, u: f.mlpPreActivation, c.activation, intermediate: c.intermediateSize)
-        var (dMlpInput, dWmi, dbmi) = FastOps.linearBackward(du, f.mlpInCache, p.mlpIn)
-        (g.mlpIn.weight, g.mlpIn.bias) = (dWmi, dbmi)
+        var (dMlpInput, dWmi, dbmi, dsmi) = FastOps.linearBackward(du, f.mlpInCache, p.mlpIn)
+        (g.mlpIn.weight, g.mlpIn.bias, scales[.mlpIn]) = (dWmi, dbmi, dsmi)
         if pre { (dMlpInput, g.norm2.weight, g.norm2.bias) = FastOps.normBackward(dMlpInput, x: f.h, p.norm2) }
         let dh = FastLayerForward.add(dr2, dMlpInput)
 
         var dr1 = dh
         if !pre { (dr1, g.norm1.weight, g.norm1.bias) = FastOps.normBackward(dh, x: f.residual1, p.norm1) }
-        let (dAtt, dWo, dbo) = FastOps.linearBackward(dr1, f.attnOutCache, p.attentionOutput)
-        (g.attentionOutput.weight, g.attentionOutput.bias) = (dWo, dbo)
+        let (dAtt, dWo, dbo, dso) = FastOps.linearBackward(dr1, f.attnOutCache, p.attentionOutput)
+        (g.attentionOutput.weight, g.attentionOutput.bias, scales[.attentionOutput]) = (dWo, dbo, dso)
         var dqkv = FastOps.attentionBackward(dAtt, qkv: f.qkvRotated, probabilities: f.probabilities, shape: shape, mask: f.mask)
         if c.rope != nil {
             FastOps.rope(&dqkv, ld: shape.qkvWidth, heads: shape.heads + shape.kvHeads, headDim: shape.headDim,
                          cos: f.ropeCos, sin: f.ropeSin, inverse: true)
         }
-        var (dAttnInput, dWqkv, dbqkv) = FastOps.linearBackward(dqkv, f.qkvCache, p.qkv)
-        (g.qkv.weight, g.qkv.bias) = (dWqkv, dbqkv)
+        var (dAttnInput, dWqkv, dbqkv, dsqkv) = FastOps.linearBackward(dqkv, f.qkvCache, p.qkv)
+        (g.qkv.weight, g.qkv.bias, scales[.qkv]) = (dWqkv, dbqkv, dsqkv)
         if pre { (dAttnInput, g.norm1.weight, g.norm1.bias) = FastOps.normBackward(dAttnInput, x: f.input, p.norm1) }
-        return LayerGradientsOf(parameters: g, input: FastLayerForward.add(dr1, dAttnInput))
+        return LayerGradientsOf(parameters: g, input: FastLayerForward.add(dr1, dAttnInput), scales: scales)
     }
 }

@@ -40,13 +40,17 @@ public enum FastOps {
 
     // MARK: - Linear
 
-    /// What `linearBackward` needs: the input and weight as multiplied (x̂, Ŵ).
+    /// What `linearBackward` needs: the input and weight as multiplied (x̂, Ŵ); with a
+    /// trained-scale grid, the grid and the latent weight W (its STE backward).
     public struct LinearCache: Sendable {
         public let tokens: Int
         /// x̂: [T, in]
         public let input: [Float]
         /// Ŵ: [out, in]
         public let weight: [Float]
+        public let grid: WeightGrid?
+        /// W: [out, in] when `grid` is set, else empty.
+        public let latentWeight: [Float]
     }
 
     /// y = x̂·Ŵᵀ + b with x̂, Ŵ fake-quantized by `q` (the library's quantizers). x: [T, in] → [T, out].
@@ -69,15 +73,16 @@ public enum FastOps {
                 }
             }
         }
-        return (y, LinearCache(tokens: tokens, input: xq, weight: wq))
+        return (y, LinearCache(tokens: tokens, input: xq, weight: wq, grid: q.grid, latentWeight: q.grid == nil ? [] : p.weight))
     }
 
     /// dy: [T, out] → dx = dy·Ŵ: [T, in], dW = dyᵀ·x̂: [out, in], db = Σ_t dy: [out] (nil without
-    /// bias). The STE passes gradients through both quantizers unchanged: the recipe's weight
-    /// ranges are each group's min-max and dynamic activation ranges each token's, so nothing
-    /// is clipped (see `LinearTrainingQuant`).
+    /// bias), d(scales) per group (with a trained-scale grid, else nil). Without a grid the STE
+    /// passes gradients through both quantizers unchanged: the recipe's weight ranges are each
+    /// group's min-max and dynamic activation ranges each token's, so nothing is clipped (see
+    /// `LinearTrainingQuant`); with one, `WeightGrid.backward` masks dW and gives d(scales).
     public static func linearBackward(_ dy: [Float], _ c: LinearCache, _ p: LinearParametersOf<Float>)
-        -> (dx: [Float], dWeight: [Float], dBias: [Float]?) {
+        -> (dx: [Float], dWeight: [Float], dBias: [Float]?, dScales: [Float]?) {
         let n = p.inFeatures, m = p.outFeatures, tokens = c.tokens
         var dx = [Float](repeating: 0, count: tokens * n), dw = [Float](repeating: 0, count: m * n)
         var dyT = [Float](repeating: 0, count: m * tokens)
@@ -99,7 +104,9 @@ public enum FastOps {
             }
         }
         let db: [Float]? = p.bias == nil ? nil : rowSums(dyT, rows: m, cols: tokens)
-        return (dx, dw, db)
+        guard let grid = c.grid else { return (dx, dw, db, nil) }
+        let (dwMasked, ds) = grid.backward(c.latentWeight, outputGradient: dw)
+        return (dx, dwMasked, db, ds)
     }
 
     /// Σ over each row of x: [rows, cols], accumulated in Double in column order.
@@ -119,17 +126,24 @@ public enum FastOps {
 /// `RTN`; the recipe's dynamic per-token `ActivationQuantizer`), recomputed from the current
 /// latent weights at every forward pass. Neither clips (min-max weight groups, per-token
 /// activation ranges), so the straight-through estimator is the identity on both.
+///
+/// With `grid` set (trained scales), the weight is fake-quantized on that grid instead of its
+/// current min-max one; weights may then clip, and the STE masks them (`WeightGrid`).
 public struct LinearTrainingQuant: Sendable, Equatable {
     /// The weight scheme, or nil (float weight: `keep_float`).
     public var weight: QuantScheme?
     /// `.none`, `.dynamicPerToken` or `.dynamicPerTokenAsymmetric`.
     public var input: ActivationQuantizer
+    /// Trained-scale grid for the weight (its scheme is `weight`), or nil (min-max every pass).
+    public var grid: WeightGrid?
 
-    public init(weight: QuantScheme? = nil, input: ActivationQuantizer = .none) {
+    public init(weight: QuantScheme? = nil, input: ActivationQuantizer = .none, grid: WeightGrid? = nil) {
         precondition({ if case .staticPerTensor = input { return false } else { return true } }(),
                      "LinearTrainingQuant: static activations are not supported")
+        precondition(grid == nil || grid?.scheme == weight, "LinearTrainingQuant: the grid's scheme must be the weight scheme")
         self.weight = weight
         self.input = input
+        self.grid = grid
     }
 
     public static let none = LinearTrainingQuant()
@@ -142,6 +156,7 @@ public struct LinearTrainingQuant: Sendable, Equatable {
 
     /// w: [out, in] → Ŵ (w itself without a weight scheme).
     func quantizeWeight(_ w: [Float], out: Int, in n: Int, name: String) throws -> [Float] {
+        if let grid { return try grid.fakeQuantize(w, name: name) }
         guard let weight else { return w }
         return try QuantizedWeight.fakeQuantized(Tensor(shape: [out, n], values: w), scheme: weight, name: name).toArray()
     }

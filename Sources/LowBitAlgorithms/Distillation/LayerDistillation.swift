@@ -5,11 +5,18 @@ import LowBitQuant
 
 /// Settings of layer-by-layer knowledge distillation (`distill`).
 public struct DistillationOptions: Codable, Sendable, Equatable {
-    /// Which tensors of a layer train. Norm parameters and quantization scales never do
-    /// (scales are recomputed from the latent weights at every step, as the recipe does).
+    /// Which tensors of a layer train. Norm parameters never do. Without `scales`, the weight
+    /// scales are recomputed from the latent weights' min-max at every step, as the recipe does;
+    /// with them, each group's scale is a trained parameter (LSQ; `WeightGrid`, `TrainedScales`)
+    /// and the learned scales are the ones stored (`DistillationReport.learnedScales`).
     public enum Trained: String, Codable, Sendable, CaseIterable {
         case weights
         case weightsAndBiases = "weights+biases"
+        case weightsAndScales = "weights+scales"
+        case weightsBiasesAndScales = "weights+biases+scales"
+
+        public var biases: Bool { self == .weightsAndBiases || self == .weightsBiasesAndScales }
+        public var scales: Bool { self == .weightsAndScales || self == .weightsBiasesAndScales }
     }
 
     /// Adam steps per layer.
@@ -18,16 +25,20 @@ public struct DistillationOptions: Codable, Sendable, Equatable {
     /// Sequences per step.
     public var batch = 4
     public var trained = Trained.weightsAndBiases
+    /// Adam's learning rate for the scale multipliers σ = s / s_RTN (trained scales only): a
+    /// relative step, so one value serves 4- and 8-bit grids.
+    public var scaleLearningRate = 1e-3
     public var seed: UInt64 = 0
     /// Blocks to distill (nil: all); the others keep their float weights.
     public var layers: Range<Int>?
 
     public init(steps: Int = 50, learningRate: Double = 5e-5, batch: Int = 4, trained: Trained = .weightsAndBiases,
-                seed: UInt64 = 0, layers: Range<Int>? = nil) {
+                scaleLearningRate: Double = 1e-3, seed: UInt64 = 0, layers: Range<Int>? = nil) {
         self.steps = steps
         self.learningRate = learningRate
         self.batch = batch
         self.trained = trained
+        self.scaleLearningRate = scaleLearningRate
         self.seed = seed
         self.layers = layers
     }
@@ -41,8 +52,11 @@ public struct LayerDistillationReport: Codable, Sendable, Equatable {
     public var lossAfter: Double
     /// Floats of Adam state held while this layer trained (two per trained element).
     public var optimizerFloats: Int
+    /// Trained elements (weights, biases, scales).
     public var trainedParameters: Int
     public var seconds: Double
+    /// With trained scales: how far they moved from RTN's (σ = s / s_RTN), else nil.
+    public var scaleMultiplier: ScaleMultiplierSummary? = nil
 }
 
 /// The LKD part of a quantization report.
@@ -53,6 +67,13 @@ public struct DistillationReport: Codable, Sendable, Equatable {
     public var tokens: Int
     public var layers: [LayerDistillationReport]
     public var seconds: Double
+    /// With trained scales: each distilled site's learned weight parameters (scales, RTN's zero
+    /// points), keyed by site name. Give them to `quantize(model:recipe:calibration:weightParams:)`
+    /// so the stored codes use them. Not encoded (the quantized directory stores them as the
+    /// sites' scales).
+    public var learnedScales: [String: GroupParams] = [:]
+
+    enum CodingKeys: String, CodingKey { case method, options, sequences, tokens, layers, seconds }
 }
 
 /// Why distillation cannot run.
@@ -86,6 +107,11 @@ public enum DistillationError: Error, Equatable, CustomStringConvertible, Sendab
 /// of the calibration sequences (in and out of the current block). Deterministic for a seed,
 /// whatever the thread count.
 ///
+/// With `options.trained` including scales, each quantized site's per-group weight scales train
+/// too (LSQ from RTN's min-max scales; `TrainedScales`, `WeightGrid`), and the result's
+/// `learnedScales` must be passed to `quantize(model:recipe:calibration:weightParams:)` so the
+/// stored codes and scales are the learned grid.
+///
 /// Supported recipes: method `rtn` (min-max weights), activations `none` or `dynamic_per_token`,
 /// no smoothing. `progress(report, layersDone, layersTotal)` is called after each layer.
 public func distill(model: any LayeredModel, recipe: Recipe, sequences: [[Int32]], options: DistillationOptions,
@@ -104,6 +130,9 @@ public func distill(model: any LayeredModel, recipe: Recipe, sequences: [[Int32]
     guard options.learningRate > 0, options.learningRate.isFinite else {
         throw DistillationError.invalidOption(name: "lr", reason: "must be a positive number")
     }
+    guard options.scaleLearningRate > 0, options.scaleLearningRate.isFinite else {
+        throw DistillationError.invalidOption(name: "scale-lr", reason: "must be a positive number")
+    }
     let seqs = sequences.filter { !$0.isEmpty }
     guard !seqs.isEmpty else { throw DistillationError.noCalibration }
     let layers = options.layers ?? 0..<model.blockCount
@@ -118,14 +147,15 @@ public func distill(model: any LayeredModel, recipe: Recipe, sequences: [[Int32]
     for k in 0..<layers.lowerBound { hidden = teacher(model, k, hidden, seqs, chunks) }
 
     var reports: [LayerDistillationReport] = []
+    var learned: [String: GroupParams] = [:]
     for k in layers {
         let t0 = Date()
         let targets = teacher(model, k, hidden, seqs, chunks)
         var p = try LayerParametersOf<Float>(block: model.stack.blocks[k])
-        let quant = try trainingQuant(recipe: recipe, model: model, layer: k, parameters: p)
-        let names = p.tensorNames.filter { n in
-            !n.hasPrefix("norm") && (options.trained == .weightsAndBiases || n.hasSuffix(".weight"))
-        }
+        var quant = try trainingQuant(recipe: recipe, model: model, layer: k, parameters: p)
+        var scales = options.trained.scales
+            ? try TrainedScales(quant: &quant, parameters: p, learningRate: options.scaleLearningRate, layer: k) : nil
+        let names = p.tensorNames.filter { n in !n.hasPrefix("norm") && (options.trained.biases || n.hasSuffix(".weight")) }
         let before = try meanLoss(p, quant, hidden, targets, seqs, chunks)
         var adam = Adam(learningRate: options.learningRate)
         var rng = SplitMix64(seed: options.seed &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15)
@@ -145,6 +175,10 @@ public func distill(model: any LayeredModel, recipe: Recipe, sequences: [[Int32]
                                          quantization: quant)
             let g = FastLayerBackward.gradients(f, target: y)
             adam.update(&p, gradients: g.parameters, names: names)
+            if scales != nil {
+                scales!.update(gradients: g)
+                scales!.apply(to: &quant)
+            }
         }
         let after = try meanLoss(p, quant, hidden, targets, seqs, chunks)
         guard after.isFinite, names.allSatisfy({ p[tensor: $0]!.allSatisfy(\.isFinite) }) else {
@@ -153,15 +187,17 @@ public func distill(model: any LayeredModel, recipe: Recipe, sequences: [[Int32]
         for role in [LinearRole.qkv, .attentionOutput, .mlpIn, .mlpOut] {
             try model.replaceLinear(named: LinearSite.name(layer: k, role: role), with: p[role].floatLinear())
         }
-        let r = LayerDistillationReport(layer: k, lossBefore: before, lossAfter: after, optimizerFloats: adam.stateCount,
-                                        trainedParameters: names.reduce(0) { $0 + p[tensor: $1]!.count },
-                                        seconds: Date().timeIntervalSince(t0))
+        if let scales { learned.merge(try scales.params(quant, layer: k)) { $1 } }
+        let r = LayerDistillationReport(layer: k, lossBefore: before, lossAfter: after,
+                                        optimizerFloats: adam.stateCount + (scales?.optimizerFloats ?? 0),
+                                        trainedParameters: names.reduce(0) { $0 + p[tensor: $1]!.count } + (scales?.count ?? 0),
+                                        seconds: Date().timeIntervalSince(t0), scaleMultiplier: scales?.summary)
         reports.append(r)
         progress?(r, reports.count, layers.count)
         hidden = targets
     }
     return DistillationReport(options: options, sequences: seqs.count, tokens: seqs.reduce(0) { $0 + $1.count },
-                              layers: reports, seconds: Date().timeIntervalSince(started))
+                              layers: reports, seconds: Date().timeIntervalSince(started), learnedScales: learned)
 }
 
 /// The float block k's outputs for each chunk of hidden states (the model's own forward).

@@ -73,10 +73,12 @@ public struct LayerForward: Sendable {
 }
 
 /// Gradients of a scalar loss with respect to every tensor of `LayerParameters` (same
-/// shapes, in `parameters`) and the layer's input [T, H].
+/// shapes, in `parameters`), the layer's input [T, H], and the weight scales of the linears
+/// with a fixed quantization grid (per group, keyed by role; see `STEQuantizer.scaleGradient`).
 public struct LayerGradientsOf<Scalar: LayerScalar>: Sendable {
     public var parameters: LayerParametersOf<Scalar>
     public var input: [Scalar]
+    public var scales: [LinearRole: [Scalar]] = [:]
 }
 
 public typealias LayerGradients = LayerGradientsOf<Double>
@@ -98,28 +100,29 @@ public enum LayerBackward {
         // out = N2(r2) | r2;  r2 = h + mlpOut(act(mlpIn(N2(h) | h)))
         var dr2 = dOut
         if !pre { (dr2, g.norm2.weight, g.norm2.bias) = LayerOps.normBackward(dOut, x: f.residual2, p.norm2) }
-        let (dAct, dWmo, dbmo) = LayerOps.linearBackward(dr2, f.mlpOutCache, p.mlpOut)
-        (g.mlpOut.weight, g.mlpOut.bias) = (dWmo, dbmo)
+        var scales: [LinearRole: [Double]] = [:]
+        let (dAct, dWmo, dbmo, dsmo) = LayerOps.linearBackward(dr2, f.mlpOutCache, p.mlpOut)
+        (g.mlpOut.weight, g.mlpOut.bias, scales[.mlpOut]) = (dWmo, dbmo, dsmo)
         let du = LayerOps.activateBackward(dAct, u: f.mlpPreActivation, c.activation, intermediate: c.intermediateSize)
-        var (dMlpInput, dWmi, dbmi) = LayerOps.linearBackward(du, f.mlpInCache, p.mlpIn)
-        (g.mlpIn.weight, g.mlpIn.bias) = (dWmi, dbmi)
+        var (dMlpInput, dWmi, dbmi, dsmi) = LayerOps.linearBackward(du, f.mlpInCache, p.mlpIn)
+        (g.mlpIn.weight, g.mlpIn.bias, scales[.mlpIn]) = (dWmi, dbmi, dsmi)
         if pre { (dMlpInput, g.norm2.weight, g.norm2.bias) = LayerOps.normBackward(dMlpInput, x: f.h, p.norm2) }
         let dh = add(dr2, dMlpInput)
 
         // h = N1(r1) | r1;  r1 = x + attnOut(attention(rope(qkv(N1(x) | x))))
         var dr1 = dh
         if !pre { (dr1, g.norm1.weight, g.norm1.bias) = LayerOps.normBackward(dh, x: f.residual1, p.norm1) }
-        let (dAtt, dWo, dbo) = LayerOps.linearBackward(dr1, f.attnOutCache, p.attentionOutput)
-        (g.attentionOutput.weight, g.attentionOutput.bias) = (dWo, dbo)
+        let (dAtt, dWo, dbo, dso) = LayerOps.linearBackward(dr1, f.attnOutCache, p.attentionOutput)
+        (g.attentionOutput.weight, g.attentionOutput.bias, scales[.attentionOutput]) = (dWo, dbo, dso)
         var dqkv = LayerOps.attentionBackward(dAtt, qkv: f.qkvRotated, probabilities: f.probabilities, shape: shape,
                                               mask: f.mask)
         if c.rope != nil {
             dqkv = LayerOps.rope(dqkv, ld: shape.qkvWidth, heads: shape.heads + shape.kvHeads, headDim: shape.headDim,
                                  cos: f.ropeCos, sin: f.ropeSin, inverse: true)
         }
-        var (dAttnInput, dWqkv, dbqkv) = LayerOps.linearBackward(dqkv, f.qkvCache, p.qkv)
-        (g.qkv.weight, g.qkv.bias) = (dWqkv, dbqkv)
+        var (dAttnInput, dWqkv, dbqkv, dsqkv) = LayerOps.linearBackward(dqkv, f.qkvCache, p.qkv)
+        (g.qkv.weight, g.qkv.bias, scales[.qkv]) = (dWqkv, dbqkv, dsqkv)
         if pre { (dAttnInput, g.norm1.weight, g.norm1.bias) = LayerOps.normBackward(dAttnInput, x: f.input, p.norm1) }
-        return LayerGradients(parameters: g, input: add(dr1, dAttnInput))
+        return LayerGradients(parameters: g, input: add(dr1, dAttnInput), scales: scales)
     }
 }

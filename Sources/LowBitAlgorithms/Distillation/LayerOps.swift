@@ -8,13 +8,16 @@ public enum LayerOps {
     // MARK: - Linear (with STE fake quantization of weight and input)
 
     /// What a linear's backward needs: the input as multiplied (x̂), its STE mask, the
-    /// weight as multiplied (Ŵ) and its mask.
+    /// weight as multiplied (Ŵ) and its mask, the latent weight and its quantizer (scale gradients).
     public struct LinearCache: Sendable {
         public let tokens: Int
         public let input: [Double]
         public let inputMask: [Bool]?
         public let weight: [Double]
         public let weightMask: [Bool]?
+        /// W (before fake quantization): [out, in]
+        public let latentWeight: [Double]
+        public let weightQuantizer: STEQuantizer?
     }
 
     /// y = x̂·Ŵᵀ + b. x: [T, in] → [T, out].
@@ -36,12 +39,14 @@ public enum LayerOps {
                 y[t * m + o] = s
             }
         }
-        return (y, LinearCache(tokens: tokens, input: xq, inputMask: xMask, weight: wq, weightMask: wMask))
+        return (y, LinearCache(tokens: tokens, input: xq, inputMask: xMask, weight: wq, weightMask: wMask,
+                               latentWeight: p.weight, weightQuantizer: q.weight))
     }
 
-    /// dy: [T, out] → dx: [T, in], dW: [out, in], db: [out] (nil without bias). STE: masked.
+    /// dy: [T, out] → dx: [T, in], dW: [out, in], db: [out] (nil without bias), d(weight scales)
+    /// per group (nil without a weight quantizer; `STEQuantizer.scaleGradient`). STE: masked.
     public static func linearBackward(_ dy: [Double], _ c: LinearCache, _ p: LinearParameters)
-        -> (dx: [Double], dWeight: [Double], dBias: [Double]?) {
+        -> (dx: [Double], dWeight: [Double], dBias: [Double]?, dScales: [Double]?) {
         let n = p.inFeatures, m = p.outFeatures, tokens = c.tokens
         var dx = [Double](repeating: 0, count: tokens * n), dw = [Double](repeating: 0, count: m * n)
         var db = p.bias.map { _ in [Double](repeating: 0, count: m) }
@@ -57,8 +62,9 @@ public enum LayerOps {
             }
         }
         if let mask = c.inputMask { for i in dx.indices where !mask[i] { dx[i] = 0 } }
+        let ds = c.weightQuantizer?.scaleGradient(c.latentWeight, cols: n, outputGradient: dw)
         if let mask = c.weightMask { for i in dw.indices where !mask[i] { dw[i] = 0 } }
-        return (dx, dw, db)
+        return (dx, dw, db, ds)
     }
 
     // MARK: - Norms

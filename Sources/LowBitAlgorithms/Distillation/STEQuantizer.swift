@@ -8,13 +8,14 @@ import LowBitQuant
 /// clips. (Testing the code, not x against (hi − z)·s, keeps a min-max group's extreme value,
 /// which sits on the range edge up to the Float rounding of s, inside.)
 ///
-/// Scales and zero points are fixed when the quantizer is made (from the float weights, or
-/// from given ranges), so training moves weights across a fixed grid.
+/// Scales and zero points are set when the quantizer is made (from the float weights, from
+/// given ranges, or from a `WeightGrid`), so training moves weights across a fixed grid; the
+/// scales may themselves be trained (`scaleGradient`, the LSQ estimator).
 public struct STEQuantizer: Sendable, Equatable {
     /// Group grid for a weight [rows, cols]; nil: one group for any tensor (static activations).
     public let layout: GroupLayout?
-    /// Per group.
-    public let scales: [Double]
+    /// Per group (settable: finite-difference checks and trained scales).
+    public var scales: [Double]
     /// Per group (0 when symmetric).
     public let zeros: [Double]
     /// Per group (0 unless affine).
@@ -38,6 +39,15 @@ public struct STEQuantizer: Sendable, Equatable {
         self.mins = (0..<p.count).map { Double(p.minimum($0)) }
         self.lo = Double(scheme.codeRange.lowerBound)
         self.hi = Double(scheme.codeRange.upperBound)
+    }
+
+    /// The reference form of a fast `WeightGrid` (same scales, zero points and code range).
+    public init(grid: WeightGrid) {
+        self.layout = grid.layout
+        self.scales = grid.scales.map(Double.init)
+        self.zeros = (0..<grid.layout.count).map { Double(grid.zero($0)) }
+        self.lo = Double(grid.scheme.codeRange.lowerBound)
+        self.hi = Double(grid.scheme.codeRange.upperBound)
     }
 
     /// A static per-tensor activation quantizer (`ActivationQuantizer.staticPerTensor`).
@@ -67,6 +77,24 @@ public struct STEQuantizer: Sendable, Equatable {
         }
         return (y, mask)
     }
+
+    /// ∂L/∂s per group given dX̂ = ∂L/∂x̂ at x: [rows, cols], straight-through on the rounding
+    /// (LSQ): Σ over the group of dx̂ · (t − x/s) where not clipped, dx̂ · (q − z) where clipped
+    /// (t = rne(x/s), q the clamped code). The exact derivative of x̂ = (q − z)·s in s is q − z
+    /// everywhere (codes are locally constant); the STE adds −x/s on unclipped elements, the
+    /// derivative of treating rne as the identity. Groups with s = 0 get 0.
+    public func scaleGradient(_ x: [Double], cols: Int, outputGradient dx: [Double]) -> [Double] {
+        precondition(x.count == dx.count, "STEQuantizer.scaleGradient: shapes")
+        var ds = [Double](repeating: 0, count: scales.count)
+        for i in x.indices {
+            let g = layout?.group(row: i / cols, col: i % cols) ?? 0
+            let s = scales[g], z = zeros[g]
+            if s == 0 { continue }
+            let t = (x[i] / s).rounded(.toNearestOrEven), q = min(max(t + z, lo), hi)
+            ds[g] += dx[i] * (q == t + z ? t - x[i] / s : q - z)
+        }
+        return ds
+    }
 }
 
 /// Which parts of each linear layer of a block are fake-quantized during training.
@@ -87,10 +115,15 @@ public struct LinearFakeQuant: Sendable, Equatable {
     }
 
     /// The reference form of a training quantization for weights w: [out, in]: the weight
-    /// grid from w's min-max groups (as `QuantizedWeight`), the same dynamic input quantizer.
+    /// grid from w's min-max groups (as `QuantizedWeight`) or q's trained-scale grid, the same
+    /// dynamic input quantizer.
     public init(_ q: LinearTrainingQuant, weight w: [Double], out: Int, in n: Int, name: String = "weight") throws(QuantError) {
-        self.init(weight: try q.weight.map { s throws(QuantError) in try STEQuantizer(weight: w, rows: out, cols: n, scheme: s, name: name) },
-                  tokenInput: q.input)
+        if let grid = q.grid {
+            self.init(weight: STEQuantizer(grid: grid), tokenInput: q.input)
+        } else {
+            self.init(weight: try q.weight.map { s throws(QuantError) in try STEQuantizer(weight: w, rows: out, cols: n, scheme: s, name: name) },
+                      tokenInput: q.input)
+        }
     }
 
     public static let none = LinearFakeQuant()
