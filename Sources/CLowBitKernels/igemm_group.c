@@ -136,8 +136,8 @@ static void group_driver(const lb_group_level *L, size_t M, size_t N, size_t K, 
             for (size_t j0 = n_begin; j0 < n_end; j0 += L->nr) {
                 const size_t p = j0 / 16, cols = n_end - j0 < L->nr ? n_end - j0 : L->nr;
                 L->ukr(G, group, bits, a, la, rs + i0 * G, packedB + p * pstride, pstride, cz + p * G * 16,
-                       s + p * G * 16, mn ? mn + p * G * 16 : NULL, a_scales + m0 + i0, bias ? bias + j0 : NULL, C + (m0 + i0) * ldc + j0, ldc,
-                       rows, cols);
+                       s + p * G * 16, mn ? mn + p * G * 16 : NULL, a_scales + m0 + i0, bias ? bias + j0 : NULL,
+                       C + (m0 + i0) * ldc + j0, ldc, rows, cols);
             }
         }
     }
