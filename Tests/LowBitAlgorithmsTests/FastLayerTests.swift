@@ -133,6 +133,7 @@ func referenceQuant(_ q: LayerTrainingQuant, _ p: LayerParameters) throws -> Lay
     /// `QuantizedWeight` that `quantize(weightParams:)` stores dequantizes (same codes, same scales).
     @Test(arguments: [QuantScheme(bits: .int4, granularity: .perGroup(size: 12)),
                       QuantScheme(bits: .int4, mapping: .asymmetric, granularity: .perGroup(size: 12)),
+                      QuantScheme(bits: .int4, mapping: .affine, granularity: .perGroup(size: 12)),
                       QuantScheme(bits: .int8, granularity: .perChannel)])
     func gridIsTheStoredQuantization(_ scheme: QuantScheme) throws {
         let m = 20, n = 36

@@ -179,11 +179,11 @@ func randomDoubles(_ n: Int, seed: UInt64, scale: Double = 1) -> [Double] {
     }
 
     /// Trained weight scales (LSQ) through a whole layer, INT4 per-group 4 grids at 0.8× the
-    /// min-max scale (so weights clip at both ends), symmetric and asymmetric. Finite differences
+    /// min-max scale (so weights clip at both ends), symmetric, asymmetric and affine. Finite differences
     /// of the real forward give ∂L/∂s_true (codes are locally constant, so it is Σ dŴ·(q − z));
-    /// the STE gradient is that minus Σ over unclipped elements of (∂L/∂ŵ)·w/s, with ∂L/∂ŵ also
+    /// the STE gradient is that minus Σ over unclipped elements of (∂L/∂ŵ)·(w − m)/s, with ∂L/∂ŵ also
     /// from finite differences (the float layer at Ŵ). The weight gradient is mask ⊙ ∂L/∂ŵ.
-    @Test(arguments: Family.allCases, [Mapping.symmetric, .asymmetric])
+    @Test(arguments: Family.allCases, [Mapping.symmetric, .asymmetric, .affine])
     func scaleGradientsMatchFiniteDifferences(_ family: Family, mapping: Mapping) throws {
         let (block, batch, keyMask) = family.make(seed: 71)
         let p = try LayerParameters(block: block)
@@ -220,8 +220,8 @@ func randomDoubles(_ n: Int, seed: UInt64, scale: Double = 1) -> [Double] {
             // of a rounding (or clipping) boundary.
             let h = 1e-7
             let near = l.weight.indices.map { i -> (Double, Double) in
-                let s = quant.scales[quant.layout!.group(row: i / cols, col: i % cols)]
-                return (l.weight[i] / s, s)
+                let g = quant.layout!.group(row: i / cols, col: i % cols), s = quant.scales[g]
+                return ((l.weight[i] - quant.mins[g]) / s, s)
             }.filter { u, s in abs(abs(u - u.rounded(.down)) - 0.5) <= 10 * abs(u) * h / s }
             #expect(near.isEmpty, "\(family) \(mapping) \(name): w/s near a rounding boundary: \(near)")
             let dWhat = numericGradient(dequantized[tensor: name + ".weight"]!) { v in
@@ -237,7 +237,7 @@ func randomDoubles(_ n: Int, seed: UInt64, scale: Double = 1) -> [Double] {
             var expected = dsTrue
             for i in l.weight.indices where masks[role]![i] {
                 let gi = quant.layout!.group(row: i / cols, col: i % cols)
-                expected[gi] -= dWhat[i] * l.weight[i] / quant.scales[gi]
+                expected[gi] -= dWhat[i] * (l.weight[i] - quant.mins[gi]) / quant.scales[gi]
             }
             let ds = try #require(g.scales[role])
             #expect(expected.map { $0 * $0 }.reduce(0, +) > 1e-12, "\(family) \(name): scale gradient is zero")

@@ -46,6 +46,7 @@ public struct STEQuantizer: Sendable, Equatable {
         self.layout = grid.layout
         self.scales = grid.scales.map(Double.init)
         self.zeros = (0..<grid.layout.count).map { Double(grid.zero($0)) }
+        self.mins = (0..<grid.layout.count).map { Double(grid.minimum($0)) }
         self.lo = Double(grid.scheme.codeRange.lowerBound)
         self.hi = Double(grid.scheme.codeRange.upperBound)
     }
@@ -79,9 +80,9 @@ public struct STEQuantizer: Sendable, Equatable {
     }
 
     /// ∂L/∂s per group given dX̂ = ∂L/∂x̂ at x: [rows, cols], straight-through on the rounding
-    /// (LSQ): Σ over the group of dx̂ · (t − x/s) where not clipped, dx̂ · (q − z) where clipped
-    /// (t = rne(x/s), q the clamped code). The exact derivative of x̂ = (q − z)·s in s is q − z
-    /// everywhere (codes are locally constant); the STE adds −x/s on unclipped elements, the
+    /// (LSQ): Σ over the group of dx̂ · (t − u) where not clipped, dx̂ · (q − z) where clipped
+    /// (u = (x − m)/s, t = rne(u), q the clamped code). The exact derivative of x̂ = (q − z)·s + m in s is q − z
+    /// everywhere (codes are locally constant); the STE adds −u on unclipped elements, the
     /// derivative of treating rne as the identity. Groups with s = 0 get 0.
     public func scaleGradient(_ x: [Double], cols: Int, outputGradient dx: [Double]) -> [Double] {
         precondition(x.count == dx.count, "STEQuantizer.scaleGradient: shapes")
@@ -90,8 +91,8 @@ public struct STEQuantizer: Sendable, Equatable {
             let g = layout?.group(row: i / cols, col: i % cols) ?? 0
             let s = scales[g], z = zeros[g]
             if s == 0 { continue }
-            let t = (x[i] / s).rounded(.toNearestOrEven), q = min(max(t + z, lo), hi)
-            ds[g] += dx[i] * (q == t + z ? t - x[i] / s : q - z)
+            let u = (x[i] - mins[g]) / s, t = u.rounded(.toNearestOrEven), q = min(max(t + z, lo), hi)
+            ds[g] += dx[i] * (q == t + z ? t - u : q - z)
         }
         return ds
     }

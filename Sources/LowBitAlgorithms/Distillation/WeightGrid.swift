@@ -2,16 +2,16 @@ import LowBitCore
 import LowBitQuant
 
 /// A weight quantization grid whose scales are trainable parameters (LSQ, Esser et al. 2020):
-/// the fast (Float) form. Zero points stay where they were initialised (integers: the stored
-/// format has no fractional offsets). Per element of group g (s = scales[g], z = its zero point,
+/// the fast (Float) form. Zero points and affine minimums stay where they were initialised.
+/// Per element of group g (s = scales[g], z = its zero point, m its minimum (affine, else 0),
 /// codes [lo, hi]), exactly `QuantReference`'s formula:
 ///
-///     t = rne(w / s);  q = clamp(t + z, lo, hi);  ŵ = (q − z)·s
+///     u = (w − m) / s;  t = rne(u);  q = clamp(t + z, lo, hi);  ŵ = (q − z)·s + m
 ///
-/// Backward, straight-through on the rounding (the LSQ estimator), with m = (q == t + z) (not
+/// Backward, straight-through on the rounding (the LSQ estimator), with c = (q == t + z) (not
 /// clipped):
 ///
-///     ∂ŵ/∂w = m;   ∂ŵ/∂s = m ? t − w/s : q − z
+///     ∂ŵ/∂w = c;   ∂ŵ/∂s = c ? t − u : q − z
 ///
 /// A group with s = 0 maps everything to 0 and gets no gradient. `STEQuantizer` is the Double
 /// reference of the same grid (`STEQuantizer(grid:)`).
@@ -21,8 +21,10 @@ public struct WeightGrid: Sendable, Equatable {
     public let layout: GroupLayout
     /// s per group, [rowGroups, colGroups] row-major.
     public var scales: [Float]
-    /// Stored zero point per group (asymmetric), or nil (symmetric).
+    /// Stored zero point per group (asymmetric, affine), or nil (symmetric).
     public let zeroPoints: [Int8]?
+    /// Float minimum per group (affine), or nil.
+    public let mins: [Float]?
 
     /// The grid `RTN` puts on w: [out, in] (each group's min-max), the initial value of
     /// trained scales. `scheme`: fitted to the layer (`fitted`).
@@ -35,21 +37,24 @@ public struct WeightGrid: Sendable, Equatable {
 
     /// A grid from given parameters (their count must match the layout).
     public init(scheme: QuantScheme, layout: GroupLayout, params: GroupParams) {
-        precondition(params.count == layout.count && (params.zeroPoints != nil) == (scheme.mapping == .asymmetric),
+        precondition(params.count == layout.count && (params.zeroPoints != nil) == scheme.mapping.hasZeroPoint
+                     && (params.mins != nil) == scheme.mapping.hasMinimum,
                      "WeightGrid: \(params.count) parameters for \(layout.count) groups")
         self.scheme = scheme
         self.layout = layout
         self.scales = params.scales
         self.zeroPoints = params.zeroPoints
+        self.mins = params.mins
     }
 
     /// The grid as stored quantization parameters (what `quantize(weightParams:)` takes).
     /// Throws if a scale became negative or non-finite.
     public func params(name: String = "weight") throws(QuantError) -> GroupParams {
-        try GroupParams(scales: scales, zeroPoints: zeroPoints, codeRange: scheme.codeRange, tensor: name)
+        try GroupParams(scales: scales, zeroPoints: zeroPoints, mins: mins, codeRange: scheme.codeRange, tensor: name)
     }
 
     @inline(__always) func zero(_ g: Int) -> Float { zeroPoints.map { Float($0[g]) } ?? 0 }
+    @inline(__always) func minimum(_ g: Int) -> Float { mins?[g] ?? 0 }
 
     /// Calls body(i, g) for every element index i of a [rows, cols] weight with its group g, in row-major order.
     @inline(__always) func forEach(_ body: (Int, Int) -> Void) {
@@ -70,8 +75,9 @@ public struct WeightGrid: Sendable, Equatable {
         let lo = Float(scheme.codeRange.lowerBound), hi = Float(scheme.codeRange.upperBound)
         var y = [Float](repeating: 0, count: w.count)
         forEach { i, g in
-            let s = scales[g], z = zero(g)
-            y[i] = QuantReference.dequantize(code: QuantReference.code(w[i], scale: s, zero: z, lo: lo, hi: hi), scale: s, zero: z)
+            let s = scales[g], z = zero(g), m = minimum(g)
+            y[i] = QuantReference.dequantize(code: QuantReference.code(w[i], scale: s, zero: z, minimum: m, lo: lo, hi: hi),
+                                             scale: s, zero: z, minimum: m)
         }
         return y
     }
@@ -85,7 +91,7 @@ public struct WeightGrid: Sendable, Equatable {
         forEach { i, g in
             let s = scales[g], z = zero(g)
             guard s != 0 else { return }
-            let u = w[i] / s, t = u.rounded(.toNearestOrEven), q = min(max(t + z, lo), hi)
+            let u = (w[i] - minimum(g)) / s, t = u.rounded(.toNearestOrEven), q = min(max(t + z, lo), hi)
             if q == t + z {
                 ds[g] += Double(dW[i]) * Double(t - u)
             } else {
