@@ -169,8 +169,8 @@ def smollm2(cfg, work):
             row["bits"] = report.gguf_linear_bits(path)
         rows.append(row)
     for name, recipe in [("LowBit FP32 (GGUF dequantized)", None), ("LowBit W8A8", "w8a8"), ("LowBit W4A8", "w4a8"),
-                         ("LowBit W4A16", "w4a16-g128"), ("LowBit W4A16 g32 asym", "w4a16-g32-asym"),
-                         ("LowBit W4A16 g32 affine", "w4a16-g32-affine"), ("LowBit W4A8 g32 affine", "w4a8-g32-affine")]:
+                         ("LowBit W4A16", "w4a16-g128"), ("LowBit W4A16 g32 affine", "w4a16-g32-affine"),
+                         ("LowBit W4A8 g32 affine", "w4a8-g32-affine")]:
         log("SmolLM2:", name)
         model, engine, error = GGUF, "simulated", None
         if recipe:
