@@ -178,7 +178,9 @@ int lb_pool_run(size_t chunks, lb_pool_fn fn, void *ctx) {
     const uint64_t limit = (uint64_t)atomic_load_explicit(&pool.spin_us, memory_order_relaxed) * 1000u, t0 = now_ns();
     for (unsigned i = 1; atomic_load_explicit(&pool.done, memory_order_acquire) != n; ++i) {
         cpu_relax();
-        if (i % 64 == 0 && now_ns() - t0 > limit) {
+        if (i % 64 != 0) continue;
+        sched_yield(); // a worker holding the last chunk may be waiting for this core
+        if (now_ns() - t0 > limit) {
             // Chunks still run on workers that were slow to start: sleep until the last ends.
             atomic_store(&pool.caller_waiting, 1);
             uint32_t d;
