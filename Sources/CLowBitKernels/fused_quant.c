@@ -6,6 +6,15 @@
 /// The row to write t into: y's row, or the private buffer.
 static float *target_row(float *y, size_t ldy, size_t r, float *buf) { return y ? y + r * ldy : buf; }
 
+/// Quantizes row r (t: n floats) into scales[r] and q's row r when q is set; keeps in *bad the
+/// first non-finite index (r*n + c) seen so far.
+static void quantize_row(size_t r, size_t n, const float *t, float qmax, float *scales, int8_t *q,
+                         size_t ldq, ptrdiff_t *bad) {
+    if (!q) return;
+    ptrdiff_t b = lb_quant_rows_dynamic(1, n, t, n, qmax, scales + r, q + r * ldq, ldq, NULL, 0);
+    if (b >= 0 && *bad < 0) *bad = (ptrdiff_t)(r * n) + b;
+}
+
 ptrdiff_t lb_norm_quant_rows(size_t rows, size_t n, const float *x, size_t ldx, const float *res,
                              size_t ldres, float *sum, size_t ldsum, lb_norm_kind kind,
                              const float *gamma, const float *beta, float eps, float *y,
@@ -35,10 +44,7 @@ ptrdiff_t lb_norm_quant_rows(size_t rows, size_t n, const float *x, size_t ldx, 
             if (t != s) for (size_t i = 0; i < n; ++i) t[i] = s[i];
             break;
         }
-        if (q) {
-            ptrdiff_t b = lb_quant_rows_dynamic(1, n, t, n, qmax, scales + r, q + r * ldq, ldq, NULL, 0);
-            if (b >= 0 && bad < 0) bad = (ptrdiff_t)(r * n) + b;
-        }
+        quantize_row(r, n, t, qmax, scales, q, ldq, &bad);
     }
     free(buf);
     return bad;
@@ -61,10 +67,7 @@ ptrdiff_t lb_act_quant_rows(size_t rows, size_t width, const float *x, size_t ld
         case LB_ACT_GELU_TANH: lb_gelu_tanh(n, xr, t); break;
         case LB_ACT_SWIGLU: lb_silu_mul(n, xr, xr + n, t); break;
         }
-        if (q) {
-            ptrdiff_t b = lb_quant_rows_dynamic(1, n, t, n, qmax, scales + r, q + r * ldq, ldq, NULL, 0);
-            if (b >= 0 && bad < 0) bad = (ptrdiff_t)(r * n) + b;
-        }
+        quantize_row(r, n, t, qmax, scales, q, ldq, &bad);
     }
     free(buf);
     return bad;
