@@ -1,7 +1,7 @@
 // lowbit-cuda-check: runs the CUDA kernels against their CPU references and times them.
 //
-//   lowbit-cuda-check selftest [--quick]   PASS/FAIL line per check, then "N passed, M failed"
-//   lowbit-cuda-check bench [gemm|fp8|w4a8|large|lt|attention|rows|graphs]...   (default: all but large, lt)
+//   lowbit-cuda-check selftest [--quick] [--only gemm,gemm-wgmma,…]   PASS/FAIL line per check, then "N passed, M failed"
+//   lowbit-cuda-check bench [gemm|fp8|w4a8|large|lt|wgmma|attention|rows|graphs]...   (default: all but large, lt)
 //   lowbit-cuda-check compile [--arch sm_90]  compile every kernel variant with NVRTC into the kernel
 //                                          cache (no GPU needed)
 //   lowbit-cuda-check info                 device and library versions
@@ -68,7 +68,8 @@ case "selftest":
         print("device: \(d.name), sm_\(d.major)\(d.minor), \(d.multiprocessors) SMs, driver \(d.driverVersion)")
         let test = CUDASelfTest(kernels: kernels)
         test.onResult = { say($0.line) }
-        let results = test.runAll(quick: args.contains("--quick"))
+        let only = args.firstIndex(of: "--only").map { Set(args[$0 + 1].split(separator: ",").map(String.init)) }
+        let results = test.runAll(quick: args.contains("--quick"), only: only)
         let failed = results.filter { !$0.passed }.count
         print("\(results.count - failed) passed, \(failed) failed")
         exit(failed == 0 ? 0 : 1)
@@ -89,6 +90,7 @@ case "bench":
             case "rows": try bench.rows()
             case "graphs": try bench.graphs()
             case "lt": try bench.gemmLt()
+            case "wgmma": try bench.gemmWgmma()
             default: print("unknown bench part \(p)")
             }
         }

@@ -37,6 +37,14 @@ typedef struct lb_CUgraphExec_st *lb_CUgraphExec;
 #define LB_CU_STREAM_CAPTURE_MODE_THREAD_LOCAL 1
 #define LB_CU_STREAM_CAPTURE_MODE_RELAXED 2
 
+/// CUtensorMap: 128 opaque bytes, passed to kernels by value. cuda.h aligns it to 64 bytes;
+/// callers keep it in 64-byte-aligned memory (the attribute is left out so that Swift imports it).
+typedef struct lb_CUtensorMap { unsigned long long opaque[16]; } lb_CUtensorMap;
+#define LB_CU_TENSOR_MAP_DATA_TYPE_UINT8 0
+#define LB_CU_TENSOR_MAP_INTERLEAVE_NONE 0
+#define LB_CU_TENSOR_MAP_SWIZZLE_128B 3
+#define LB_CU_TENSOR_MAP_L2_PROMOTION_L2_256B 3
+#define LB_CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE 0
 // ---- NVRTC types (nvrtc.h) ----
 typedef int lb_nvrtcResult;                  // NVRTC_SUCCESS = 0
 typedef struct lb_nvrtcProgram_st *lb_nvrtcProgram;
@@ -88,6 +96,11 @@ typedef struct lb_cuda_api {
     lb_CUresult (*cuGraphLaunch)(lb_CUgraphExec exec, lb_CUstream s);
     lb_CUresult (*cuGraphExecDestroy)(lb_CUgraphExec exec);
     lb_CUresult (*cuGraphDestroy)(lb_CUgraph graph);
+    /// Optional (CUDA 12+, NULL where the driver lacks it): TMA descriptors for sm_90 kernels.
+    lb_CUresult (*cuTensorMapEncodeTiled)(lb_CUtensorMap *map, int dataType, unsigned int rank, void *globalAddress,
+                                          const unsigned long long *globalDim, const unsigned long long *globalStrides,
+                                          const unsigned int *boxDim, const unsigned int *elementStrides,
+                                          int interleave, int swizzle, int l2Promotion, int oobFill);
     // NVRTC
     const char *(*nvrtcGetErrorString)(lb_nvrtcResult r);
     lb_nvrtcResult (*nvrtcVersion)(int *major, int *minor);

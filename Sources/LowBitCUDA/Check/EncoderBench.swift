@@ -32,8 +32,8 @@ public final class CUDAEncoderBench {
                     }
                 }
             for (key, c) in result.backendChoices.sorted(by: { $0.key < $1.key }) {
-                let own = c.ownMicros.map(format3) ?? "-", lt = c.ltMicros.map(format3) ?? "-"
-                print("backend shape=\(key) choice=\(c.backend) own_us=\(own) lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")")
+                let own = c.ownMicros.map(format3) ?? "-", lt = c.ltMicros.map(format3) ?? "-", wg = c.wgmmaMicros.map(format3) ?? "-"
+                print("backend shape=\(key) choice=\(c.backend) own_us=\(own) wgmma_us=\(wg) lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")")
             }
             print("# \(model): \(t0.format())")
         }

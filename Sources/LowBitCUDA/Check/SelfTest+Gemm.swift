@@ -26,9 +26,11 @@ extension CUDASelfTest {
     }
 
     /// Runs `kind` with each tile configuration (nil: the default choice) on the same random data;
-    /// `lt`: through cuBLASLt instead (`gemmLt`, configurations ignored).
+    /// `via: .cublasLt`: through cuBLASLt instead (`gemmLt`, configurations ignored); `.wgmma`: the
+    /// Hopper kernel with each of its tiles (`configs` ignored).
     func gemmCheck(_ kind: GemmKind, m: Int, n: Int, k: Int, configs: [GemmConfig?], bias: Bool, gelu: Bool,
-                   lt: Bool = false) throws(CUDAError) {
+                   via backend: GemmBackend = .own) throws(CUDAError) {
+        let lt = backend == .cublasLt
         let sa = (0..<m).map { _ in rng.uniform(0.001, 0.02) }, sb = (0..<n).map { _ in rng.uniform(0.001, 0.02) }
         let bv = rng.halves(n, -1, 1)
         var acc: [Double], accAbs: [Double]
@@ -58,24 +60,44 @@ extension CUDASelfTest {
         }
         let dsa = try context.upload(sa), dsb = try context.upload(sb), dbias = bias ? try context.upload(bv) : nil
         let dc = try context.allocate(UInt16.self, count: m * n)
-        for config in lt ? [nil] : configs {
+        enum Run { case own(GemmConfig?), lt, wgmma(WgmmaConfig) }
+        let runs: [Run]
+        switch backend {
+        case .own: runs = configs.map { .own($0) }
+        case .cublasLt: runs = [.lt]
+        case .wgmma: runs = WgmmaConfig.candidates(.eightBit(kind)).map { .wgmma($0) }
+        }
+        for run in runs {
             try context.fill(dc, byte: 0xFF)
-            if lt {
+            let label: String
+            switch run {
+            case .lt:
+                label = " cuBLASLt"
                 try kernels.gemmLt(.eightBit(kind), a: DeviceMatrix(da, rows: m, cols: k), b: db, scaleA: dsa, scaleB: dsb,
                                    bias: dbias, c: DeviceMatrix(dc, rows: m, cols: n), gelu: gelu)
-            } else {
+            case .wgmma(let w):
+                label = " wgmma \(w)"
+                kernels.wgmmaConfigOverride = w
+                defer { kernels.wgmmaConfigOverride = nil }
+                try kernels.gemmWgmma(.eightBit(kind), a: DeviceMatrix(da, rows: m, cols: k), b: db, scaleA: dsa, scaleB: dsb,
+                                      bias: dbias, c: DeviceMatrix(dc, rows: m, cols: n), gelu: gelu)
+            case .own(let config):
+                label = k % 16 == 0 ? " \((config ?? kernels.defaultConfig(kind: kind, m: m, n: n)).name)" : " plain"
                 try kernels.gemm(kind: kind, a: DeviceMatrix(da, rows: m, cols: k), b: db, scaleA: dsa, scaleB: dsb, bias: dbias,
                                  c: DeviceMatrix(dc, rows: m, cols: n), gelu: gelu, config: config)
             }
             let c = try context.download(dc, as: UInt16.self, count: m * n).map(CUDAReference.f16)
-            let name = "gemm\(lt ? "-lt" : "").\(kind)\(bias ? "+bias" : "")\(gelu ? "+gelu" : "")"
-            let fast = k % 16 == 0
-            let shape = "M\(m) N\(n) K\(k)" + (lt ? " cuBLASLt" : fast ? " \((config ?? kernels.defaultConfig(kind: kind, m: m, n: n)).name)" : " plain")
+            let name = "gemm\(backend == .own ? "" : backend == .cublasLt ? "-lt" : "-wgmma").\(kind)\(bias ? "+bias" : "")\(gelu ? "+gelu" : "")"
+            let shape = "M\(m) N\(n) K\(k)" + label
             check(name, shape, c, ref) { i in
                 let scale = Double(sa[i / n]) * Double(sb[i % n])
                 let pre = abs(acc[i]) * scale + (bias ? abs(CUDAReference.f16(bv[i % n])) : 0)
                 var b = abs(ref[i]) * 0x1p-10 + pre * 4 * 0x1p-24 + 0x1p-25
                 if kind == .fp8e4m3 { b += 0x1p-20 * Double(k) * accAbs[i] * scale }
+                // wgmma FP8 runs Hopper's reduced-precision FP8 accumulation (cuBLASLt's "fast
+                // accumulation"): the 32 products of a k32 step are aligned to the largest and keep
+                // ~13 fraction bits (DeepSeek-V3 report, §3.3.2), ≤ 32·2⁻¹³·max|a·b| ≤ 2⁻⁸·Σ|a·b| per step.
+                if kind == .fp8e4m3 && backend == .wgmma { b += 0x1p-8 * accAbs[i] * scale }
                 if gelu { b += 1e-6 }
                 // cuBLASLt FP8 rounds to fp16 before the separate GELU pass: |GELU'| ≤ 1.13 times that rounding.
                 if gelu && lt && kind == .fp8e4m3 { b += 1.13 * pre * 0x1p-11 }

@@ -8,10 +8,10 @@ extension CUDASelfTest {
         let shapes: [(Int, Int, Int)] = quick ? [(17, 48, 64), (129, 256, 768)]
             : [(1, 64, 64), (17, 48, 32), (129, 256, 784), (200, 384, 768), (256, 2304, 768), (77, 768, 3072)]
         for (m, n, k) in shapes {
-            try gemmCheck(.int8, m: m, n: n, k: k, configs: [], bias: true, gelu: false, lt: true)
-            try gemmCheck(.int8, m: m, n: n, k: k, configs: [], bias: false, gelu: true, lt: true)
-            try gemmCheck(.fp8e4m3, m: m, n: n, k: k, configs: [], bias: true, gelu: false, lt: true)
-            try gemmCheck(.fp8e4m3, m: m, n: n, k: k, configs: [], bias: false, gelu: true, lt: true)
+            try gemmCheck(.int8, m: m, n: n, k: k, configs: [], bias: true, gelu: false, via: .cublasLt)
+            try gemmCheck(.int8, m: m, n: n, k: k, configs: [], bias: false, gelu: true, via: .cublasLt)
+            try gemmCheck(.fp8e4m3, m: m, n: n, k: k, configs: [], bias: true, gelu: false, via: .cublasLt)
+            try gemmCheck(.fp8e4m3, m: m, n: n, k: k, configs: [], bias: false, gelu: true, via: .cublasLt)
             try f16Check(m: m, n: n, k: k, bias: true, gelu: false, policy: .cublasLt)
             try f16Check(m: m, n: n, k: k, bias: true, gelu: true, policy: .cublasLt)
         }
@@ -21,25 +21,27 @@ extension CUDASelfTest {
         for gelu in [false, true] { try int8SameBits(m: 129, n: 256, k: 768, gelu: gelu) }
     }
 
-    func int8SameBits(m: Int, n: Int, k: Int, gelu: Bool) throws(CUDAError) {
+    /// INT8 through the own `mma.sync` kernel and through `other` (cuBLASLt or wgmma): the same bits.
+    func int8SameBits(m: Int, n: Int, k: Int, gelu: Bool, other: GemmBackend = .cublasLt) throws(CUDAError) {
         let a = try context.upload(rng.int8s(m * k)), b = try context.upload(rng.int8s(n * k))
         let sa = try context.upload((0..<m).map { _ in rng.uniform(0.001, 0.02) })
         let sb = try context.upload((0..<n).map { _ in rng.uniform(0.001, 0.02) })
         let bias = try context.upload(rng.halves(n, -1, 1))
         var outs: [[UInt16]] = []
-        for lt in [false, true] {
+        for backend in [GemmBackend.own, other] {
             let c = try context.allocate(UInt16.self, count: m * n)
             try context.fill(c, byte: 0xFF)
             let am = DeviceMatrix(a, rows: m, cols: k), bm = DeviceMatrix(b, rows: n, cols: k), cm = DeviceMatrix(c, rows: m, cols: n)
-            if lt {
-                try kernels.gemmLt(.eightBit(.int8), a: am, b: bm, scaleA: sa, scaleB: sb, bias: bias, c: cm, gelu: gelu)
-            } else {
-                try kernels.gemm(kind: .int8, a: am, b: bm, scaleA: sa, scaleB: sb, bias: bias, c: cm, gelu: gelu)
+            switch backend {
+            case .cublasLt: try kernels.gemmLt(.eightBit(.int8), a: am, b: bm, scaleA: sa, scaleB: sb, bias: bias, c: cm, gelu: gelu)
+            case .wgmma: try kernels.gemmWgmma(.eightBit(.int8), a: am, b: bm, scaleA: sa, scaleB: sb, bias: bias, c: cm, gelu: gelu)
+            case .own: try kernels.gemm(kind: .int8, a: am, b: bm, scaleA: sa, scaleB: sb, bias: bias, c: cm, gelu: gelu)
             }
             outs.append(try context.download(c, as: UInt16.self, count: m * n))
         }
         let diff = zip(outs[0], outs[1]).filter { $0 != $1 }.count
-        record("gemm-lt.int8-same-bits-as-own\(gelu ? "+gelu" : "")", "M\(m) N\(n) K\(k)", worst: diff == 0 ? 0 : .infinity,
+        let name = other == .cublasLt ? "gemm-lt" : "gemm-\(other)"
+        record("\(name).int8-same-bits-as-own\(gelu ? "+gelu" : "")", "M\(m) N\(n) K\(k)", worst: diff == 0 ? 0 : .infinity,
                detail: diff == 0 ? "" : "\(diff) of \(m * n) outputs differ")
     }
 

@@ -33,13 +33,20 @@ public final class CUDASelfTest {
 
     public init(kernels: CUDAKernels) { self.kernels = kernels }
 
-    /// All checks; `quick` trims the shape lists.
-    public func runAll(quick: Bool = false) -> [CheckResult] {
+    /// All checks; `quick` trims the shape lists; `only`: just the named groups (runtime, rows,
+    /// gemm, gemm-lt, attention, gemm-wgmma).
+    public func runAll(quick: Bool = false, only: Set<String>? = nil) -> [CheckResult] {
+        func guarded(_ name: String, _ body: () throws(CUDAError) -> Void) {
+            if let only, !only.contains(name) { return }
+            self.guarded(name, body)
+        }
         guarded("runtime") { () throws(CUDAError) in try runtimeChecks() }
         guarded("rows") { () throws(CUDAError) in try rowChecks(quick: quick) }
         guarded("gemm") { () throws(CUDAError) in try gemmChecks(quick: quick) }
         guarded("gemm-lt") { () throws(CUDAError) in try ltChecks(quick: quick) }
         guarded("attention") { () throws(CUDAError) in try attentionChecks(quick: quick) }
+        // Last: a fault in the newest kernel must not hide the results of the others.
+        guarded("gemm-wgmma") { () throws(CUDAError) in try wgmmaChecks(quick: quick) }
         return results
     }
 

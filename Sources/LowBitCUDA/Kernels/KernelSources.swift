@@ -36,6 +36,9 @@ public enum KernelSources {
         for c in GemmConfig.candidates { u.append(gemmF16(c)) }
         u.append(encoder())
         for d in [32, 64, 128] { for b in [false, true] { u.append(attention(headDim: d, bf16: b)) } }
+        for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
+            for c in WgmmaConfig.candidates(ops) { u.append(wgmma(c, operands: ops)) }
+        }
         return u
     }
 }

@@ -1,8 +1,10 @@
-/// GEMMs through cuBLASLt beside LowBit's own `mma.sync` kernels, and the per-shape choice
-/// between the two (`gemmAny`).
+/// GEMMs through cuBLASLt beside LowBit's own kernels (`mma.sync` on any tensor-core GPU, `wgmma`
+/// + TMA on Hopper), and the per-shape choice between them (`gemmAny`).
 public enum GemmBackend: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
-    /// LowBit's kernels (`gemm`, `gemmF16`): dequantization, bias and GELU fused.
+    /// LowBit's `mma.sync` kernels (`gemm`, `gemmF16`): dequantization, bias and GELU fused.
     case own
+    /// LowBit's Hopper kernel (`gemmWgmma`: TMA, wgmma, persistent): the same fused epilogue; sm_90 only.
+    case wgmma
     /// cuBLASLt (`gemmLt`): bias fused by cuBLASLt (FP16, FP8), INT8 dequantization and GELU as
     /// a separate pass.
     case cublasLt
@@ -11,18 +13,21 @@ public enum GemmBackend: String, Sendable, Codable, CaseIterable, CustomStringCo
 
 /// How `gemmAny` picks a backend.
 public enum GemmBackendPolicy: String, Sendable, CaseIterable {
-    /// Always LowBit's kernels.
+    /// Always LowBit's `mma.sync` kernels.
     case own
+    /// LowBit's Hopper kernel where it can run the GEMM, else the `mma.sync` kernels.
+    case wgmma
     /// Always cuBLASLt (W4A8, which it cannot run, stays on the own kernel).
     case cublasLt
-    /// Per shape: both are timed on first use (outside graph capture) and the faster is kept.
+    /// Per shape: every backend that can run it is timed on first use (outside graph capture)
+    /// and the fastest is kept.
     case auto
 }
 
-/// One `.auto` decision: the backend and both timings (µs; nil where it could not run).
+/// One `.auto` decision: the backend and the timings (µs; nil where a backend could not run).
 public struct GemmBackendChoice: Sendable, Codable {
     public var backend: GemmBackend
-    public var ownMicros: Double?, ltMicros: Double?
+    public var ownMicros: Double?, wgmmaMicros: Double?, ltMicros: Double?
     /// Why cuBLASLt could not run this shape, if it could not.
     public var ltError: String?
 }
@@ -100,8 +105,8 @@ extension CUDAKernels {
 
     /// C = A·Bᵀ on the backend `backendPolicy` gives for this shape; returns the one used.
     /// Operands as `gemmLt` (b holds packed INT4 bytes, [N, K/2], for W4A8, which runs on the own
-    /// kernel only). Under `.auto` an undecided shape is timed on both backends first (unless
-    /// the stream is capturing a graph, which takes the own kernel).
+    /// kernel only). Under `.auto` an undecided shape is timed on every backend that can run it
+    /// first (unless the stream is capturing a graph, which takes the own kernel).
     @discardableResult
     public func gemmAny(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                         bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false) throws(CUDAError) -> GemmBackend {
@@ -109,6 +114,8 @@ extension CUDAKernels {
             switch (backend, operands) {
             case (.cublasLt, _):
                 try gemmLt(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu)
+            case (.wgmma, _):
+                try gemmWgmma(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu)
             case (.own, .fp16):
                 try gemmF16(a: a, b: b, bias: bias, c: c, gelu: gelu)
             case (.own, .eightBit(let kind)):
@@ -117,18 +124,22 @@ extension CUDAKernels {
             }
         }
         let ltPossible = operands != .eightBit(.w4a8)
+        // FP8 on wgmma has only the tensor cores' reduced-precision accumulation (see
+        // KernelSources+Wgmma.swift); the encoder's FP8 keeps the promoted kernels.
+        let wgmmaPossible = operands != .eightBit(.fp8e4m3) && wgmmaUnsupported(operands, a: a, b: b, c: c) == nil
         let backend: GemmBackend
         switch backendPolicy {
         case .own: backend = .own
+        case .wgmma: backend = wgmmaPossible ? .wgmma : .own
         case .cublasLt: backend = ltPossible ? .cublasLt : .own
         case .auto:
             let key = "\(operands)|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")"
             if let choice = lock.withLock({ backendChoices[key] }) {
                 backend = choice.backend
-            } else if !ltPossible || context.stream.isCapturing {
+            } else if context.stream.isCapturing || (!ltPossible && !wgmmaPossible) {
                 backend = .own
             } else {
-                let choice = try decide { (bk: GemmBackend) throws(CUDAError) in try run(bk) }
+                let choice = try decide(wgmma: wgmmaPossible, lt: ltPossible) { (bk: GemmBackend) throws(CUDAError) in try run(bk) }
                 lock.withLock { backendChoices[key] = choice }
                 backend = choice.backend
             }
@@ -137,8 +148,9 @@ extension CUDAKernels {
         return backend
     }
 
-    /// Times both backends (3 warm-up calls, then the median of 5 runs of 3 calls each).
-    func decide(_ run: (GemmBackend) throws(CUDAError) -> Void) throws(CUDAError) -> GemmBackendChoice {
+    /// Times the backends (3 warm-up calls, then the median of 5 runs of 3 calls each): the own
+    /// kernel always, wgmma and cuBLASLt where they can run; the fastest wins.
+    func decide(wgmma: Bool, lt: Bool, _ run: (GemmBackend) throws(CUDAError) -> Void) throws(CUDAError) -> GemmBackendChoice {
         func time(_ b: GemmBackend) throws(CUDAError) -> Double {
             let e0 = try CUDAEvent(context: context), e1 = try CUDAEvent(context: context)
             for _ in 0..<3 { try run(b) }
@@ -151,14 +163,17 @@ extension CUDAKernels {
             }
             return samples.sorted()[2]
         }
-        let own = try time(.own)
-        var lt: Double? = nil, ltError: String? = nil
-        do throws(CUDAError) { lt = try time(.cublasLt) } catch {
-            if case .driver = error { throw error }    // a device fault is no reason to fall back
-            ltError = "\(error)"
+        var choice = GemmBackendChoice(backend: .own, ownMicros: try time(.own), wgmmaMicros: nil, ltMicros: nil, ltError: nil)
+        if wgmma { choice.wgmmaMicros = try time(.wgmma) }
+        if lt {
+            do throws(CUDAError) { choice.ltMicros = try time(.cublasLt) } catch {
+                if case .driver = error { throw error }    // a device fault is no reason to fall back
+                choice.ltError = "\(error)"
+            }
         }
-        let backend: GemmBackend = (lt.map { $0 < own } ?? false) ? .cublasLt : .own
-        return GemmBackendChoice(backend: backend, ownMicros: own, ltMicros: lt, ltError: ltError)
+        let timed: [(GemmBackend, Double?)] = [(.own, choice.ownMicros), (.wgmma, choice.wgmmaMicros), (.cublasLt, choice.ltMicros)]
+        choice.backend = timed.compactMap { b, t in t.map { (b, $0) } }.min { $0.1 < $1.1 }!.0
+        return choice
     }
 
     /// `.auto`'s decisions so far, by shape key ("int8|M4096|N2304|K768|-").

@@ -11,6 +11,8 @@ public final class CUDAKernels: @unchecked Sendable {
     private var functions: [String: CUDAFunction] = [:]
     /// Forces one GEMM tile configuration (bench and tests); nil: `defaultConfig(kind:m:n:)`.
     public var gemmConfigOverride: GemmConfig?
+    /// Forces one Hopper GEMM tile (bench and tests) where it suits the operands.
+    public var wgmmaConfigOverride: WgmmaConfig?
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
     /// Which GEMM implementation `gemmAny` runs (see `GemmBackendPolicy`).

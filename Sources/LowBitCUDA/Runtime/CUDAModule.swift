@@ -6,6 +6,8 @@ public enum KernelArgument: Sendable {
     case int32(Int32)
     case int64(Int64)
     case float32(Float)
+    /// A TMA descriptor (`CUtensorMap`, 128 bytes) passed by value (`__grid_constant__`).
+    case tensorMap(TensorMap)
 
     public static func buffer(_ b: DeviceBuffer?, offsetBytes: Int = 0) -> KernelArgument {
         .pointer(b.map { $0.address + UInt64(offsetBytes) } ?? 0)
@@ -53,12 +55,14 @@ public struct CUDAFunction: @unchecked Sendable {
         let ctx = module.context
         try ctx.makeCurrent()
         guard grid.0 > 0, grid.1 > 0, grid.2 > 0 else { return }   // nothing to do
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(args.count, 1) * 8, alignment: 8)
+        // Each value gets a 128-byte, 64-byte-aligned slot (a tensor map's size and alignment).
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(args.count, 1) * 128, alignment: 64)
         defer { storage.deallocate() }
         var pointers = [UnsafeMutableRawPointer?](repeating: nil, count: args.count)
         for (i, a) in args.enumerated() {
-            let slot = storage + i * 8
+            let slot = storage + i * 128
             switch a {
+            case .tensorMap(let m): slot.storeBytes(of: m.raw, as: lb_CUtensorMap.self)
             case .pointer(let p): slot.storeBytes(of: p, as: UInt64.self)
             case .int32(let v): slot.storeBytes(of: v, as: Int32.self)
             case .int64(let v): slot.storeBytes(of: v, as: Int64.self)

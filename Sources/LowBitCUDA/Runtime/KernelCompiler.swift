@@ -13,7 +13,7 @@ import CLowBitCUDAShim
 /// leaves a half-written kernel; an unreadable or unwritable cache only costs a recompile.
 /// NVRTC needs no GPU, so kernels can be compiled (and checked) on any machine that has it.
 public final class KernelCompiler: @unchecked Sendable {
-    /// e.g. "sm_90".
+    /// e.g. "sm_90"; a unit whose options name `--gpu-architecture=` keeps its own.
     public let arch: String
     public let cacheDirectory: String?
     private let lock = Lock()
@@ -35,7 +35,10 @@ public final class KernelCompiler: @unchecked Sendable {
     /// CUBIN for `source`, from memory, disk or NVRTC. `name` names the file and the NVRTC program.
     public func cubin(source: String, name: String, options: [String] = []) throws(CUDAError) -> [UInt8] {
         let version = try CUDALibraries.nvrtcVersion()
-        let allOptions = ["--gpu-architecture=\(arch)", "--std=c++17"] + options
+        // A unit may name its own architecture (e.g. sm_90a for wgmma/TMA kernels).
+        let archOption = options.contains { $0.hasPrefix("--gpu-architecture=") } ? [] : ["--gpu-architecture=\(arch)"]
+        let extra = environment("LOWBIT_NVRTC_OPTIONS").map { $0.split(separator: " ").map(String.init) } ?? []
+        let allOptions = archOption + ["--std=c++17"] + options + extra
         let key = Self.hashHex(source + "\u{0}" + allOptions.joined(separator: "\u{1}") + "\u{0}nvrtc\(version.major).\(version.minor)")
         let file = cacheDirectory.map { "\($0)/\(name)-\(key).cubin" }
         if let hit = lock.withLock({ memory[key] }) { return hit }
@@ -67,6 +70,10 @@ public final class KernelCompiler: @unchecked Sendable {
         _ = api.nvrtcGetProgramLog!(prog, &log)
         let logText = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         try checkNVRTC(rc, "nvrtcCompileProgram(\(name), \(options.joined(separator: " ")))", log: logText)
+        // $LOWBIT_NVRTC_LOG: print the compiler log (e.g. with `--ptxas-options=-v` in $LOWBIT_NVRTC_OPTIONS).
+        if environment("LOWBIT_NVRTC_LOG") != nil, !logText.isEmpty {
+            let text = "nvrtc \(name):\n\(logText)\n"; _ = text.withCString { write(2, $0, strlen($0)) }
+        }
         var size = 0
         try checkNVRTC(api.nvrtcGetCUBINSize!(prog, &size), "nvrtcGetCUBINSize(\(name))")
         var out = [CChar](repeating: 0, count: size)

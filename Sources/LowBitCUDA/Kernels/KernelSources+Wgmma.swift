@@ -1,0 +1,290 @@
+// CUDA C source, compiled at run time by NVRTC (see KernelCompiler). Edit the text here.
+extension KernelSources {
+    /// Hopper GEMM (sm_90a): TMA loads, `wgmma`, one producer and two consumer warpgroups,
+    /// persistent over output tiles, dequantization epilogue fused. See `wgmmaBody`.
+    public static func wgmma(_ config: WgmmaConfig, operands: GemmOperands) -> Unit {
+        let (ops, inst, k) : (Int, String, Int)
+        switch operands {
+        case .fp16: (ops, inst, k) = (2, "f32.f16.f16", 16)
+        case .eightBit(.fp8e4m3): (ops, inst, k) = (1, "f32.e4m3.e4m3", 32)
+        default: (ops, inst, k) = (0, "s32.s8.s8", 32)   // INT8 (W4A8 is refused by the caller)
+        }
+        let regs = config.bn / 2
+        let dList = (0..<regs).map { "%\($0)" }.joined(separator: ",")
+        let immediates = ops == 2 ? ", 1, 1, 0, 0" : ops == 1 ? ", 1, 1" : ""
+        let constraint = ops == 0 ? "+r" : "+f"
+        let operandsList = (0..<regs).map { "\"\(constraint)\"(d[\($0)])" }.joined(separator: ", ")
+        // One wgmma m64nBNkK: d (BN/2 registers per thread) += A(desc) · B(desc)ᵀ, or = when scale_d is 0.
+        let mma = """
+        __device__ __forceinline__ void wgmma_tile(acc_t *d, unsigned long long da, unsigned long long db, int scale_d) {
+            asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %\(regs + 2), 0;\\n"
+                         "wgmma.mma_async.sync.aligned.m64n\(config.bn)k\(k).\(inst) {\(dList)}, %\(regs), %\(regs + 1), p\(immediates);\\n}\\n"
+                         : \(operandsList)
+                         : "l"(da), "l"(db), "r"(scale_d));
+        }
+
+        """
+        let options = ["--gpu-architecture=sm_90a", "-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)"]
+        return Unit(name: "wgmma-\(operands)-\(config.name)", source: commonSource + wgmmaHead + mma + wgmmaBody, options: options)
+    }
+
+    static let wgmmaHead = #"""
+// Hopper GEMM: C[m, n] = epilogue(Σ_k A[m, k] · B[n, k]), A [M, K] and B [N, K] both K-contiguous.
+//
+// OPS 0: INT8 × INT8 → s32 (exact), C = fp16(dequant(acc, sa[m], sb[n], bias[n])) — the same
+//        `dequant` as lb_gemm8, so both kernels give the same bits;
+// OPS 1: FP8 e4m3 → f32, the same epilogue. Each 128-deep k tile is accumulated by wgmma in a
+//        fresh register set and added to the f32 total in ordinary f32 adds ("promotion"), so
+//        the tensor cores' reduced-precision FP8 accumulation spans 128 products only. Within
+//        a k32 step that accumulation still aligns the products to the largest one (~13 fraction
+//        bits kept): measured errors exceed an f32 sum's, so this is cuBLASLt's "fast
+//        accumulation" class and gemmAny does not choose it;
+// OPS 2: FP16 → f32, C = fp16(acc + bias[n]).
+// act = 1 applies GELU(erf) last.
+//
+// Block: 384 threads = 3 warpgroups. Warpgroup 0 is the producer: one thread issues TMA loads
+// of 128-byte-wide K slices (128 rows of A, BN rows of B per stage; the tensor maps use the
+// 128-byte swizzle, which is the canonical K-major layout wgmma reads) into a STAGES-deep ring,
+// signalled by `full` mbarriers (transaction bytes) and released by `empty` ones. Warpgroups 1
+// and 2 are consumers, each computing 64 rows × BN columns with m64nBNk32 (k16 for FP16) wgmma
+// from shared-memory descriptors. The grid is persistent (≤ one block per SM): each block walks
+// output tiles blockIdx.x, + gridDim.x, …, N-tile fastest, and the producer runs ahead into the
+// next tile while the consumers do the epilogue. setmaxnreg moves registers from the producer
+// to the consumers (BN/2 accumulators each, twice that with FP8 promotion).
+// TMA zero-fills out-of-range rows and the K tail; the epilogue stores only m < M, n < N.
+// K is in bytes (elements × element size); the host checks 16-byte row strides and alignment.
+#define BM 128
+#define BKB 128                       // bytes of K per stage (one 128-byte swizzle row)
+#define NCONS 2
+#if OPS == 0
+typedef int acc_t;
+#else
+typedef float acc_t;
+#endif
+#define NACC (BN / 2)
+
+/// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
+struct __align__(64) TensorMap { unsigned long long v[16]; };
+
+__device__ __forceinline__ void mbar_init(u32 bar, u32 count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_expect_tx(u32 bar, u32 bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" :: "r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(u32 bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(u32 bar, u32 parity) {
+    u32 done = 0;
+    while (!done) {
+        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+    }
+}
+/// TMA: the box at (x = byte column, y = row) of `map` into shared memory at dst; completion
+/// is counted on `bar` in bytes.
+__device__ __forceinline__ void tma_load(u32 dst, const TensorMap *map, u32 bar, int x, int y) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];\n"
+                 :: "r"(dst), "l"((unsigned long long)map), "r"(bar), "r"(x), "r"(y) : "memory");
+}
+/// wgmma shared-memory descriptor of a K-major tile with the 128-byte swizzle: start address,
+/// leading-byte offset 16 (unused when swizzled), stride 1024 bytes between 8-row groups.
+__device__ __forceinline__ unsigned long long smem_desc(u32 addr) {
+    return (unsigned long long)((addr & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
+}
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_wait1() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }
+/// A consumer's release of a stage to the producer.
+__device__ __forceinline__ void release_stage(u32 bar) { mbar_arrive(bar); }
+/// Barrier of one consumer warpgroup (128 threads), id 1 + consumer (0 is __syncthreads).
+__device__ __forceinline__ void consumer_sync(int c) { asm volatile("bar.sync %0, 128;\n" :: "r"(1 + c) : "memory"); }
+
+"""#
+
+    static let wgmmaBody = #"""
+extern "C" __global__ void __launch_bounds__(384, 1)
+lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMap tmB,
+         const float *__restrict__ sa, const float *__restrict__ sb, const h16 *__restrict__ bias,
+         h16 *__restrict__ C, int ldc, int M, int N, int K, int act) {
+    extern __shared__ __align__(1024) unsigned char smem_raw[];
+    const u32 raw = smem_addr(smem_raw);
+    const u32 sA = (raw + 1023) & ~1023u;                 // swizzled tiles need 1024-byte alignment
+    const u32 sB = sA + STAGES * BM * BKB;
+    const u32 full = sB + STAGES * BN * BKB, empty = full + 8 * STAGES;
+    // Per consumer: the tile's column scales and bias as f32 (2·BN floats), staged at tile start
+    // so that the epilogue reads shared memory instead of waiting on global loads.
+    float *epi = (float *)(smem_raw + (empty + 8 * STAGES - raw));
+    // Then per consumer a 64 × 64 fp16 staging tile for the output (8 KB).
+    const u32 stg = empty + 8 * STAGES + 16 * BN;
+    const int wg = threadIdx.x >> 7, t = threadIdx.x & 127;
+    const int tilesN = (N + BN - 1) / BN, kTiles = (K + BKB - 1) / BKB;
+    // Output tiles, N fastest; block b takes tiles b, b + gridDim.x, …
+    const int units = tilesN * ((M + BM - 1) / BM), unit0 = blockIdx.x, unitStep = gridDim.x;
+#define TILE_M0(u) (((u) / tilesN) * BM)
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < STAGES; s++) { mbar_init(full + 8 * s, 1); mbar_init(empty + 8 * s, NCONS); }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+    if (wg == 0) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+        if (t == 0) {
+            int it = 0;
+            for (int u = unit0; u < units; u += unitStep) {
+                const int m0 = TILE_M0(u), n0 = (u % tilesN) * BN;
+                for (int kt = 0; kt < kTiles; kt++, it++) {
+                    const int s = it % STAGES;
+                    if (it >= STAGES) mbar_wait(empty + 8 * s, ((it / STAGES) - 1) & 1);
+                    mbar_expect_tx(full + 8 * s, (BM + BN) * BKB);
+                    tma_load(sA + s * BM * BKB, &tmA, full + 8 * s, kt * BKB, m0);
+                    tma_load(sB + s * BN * BKB, &tmB, full + 8 * s, kt * BKB, n0);
+                }
+            }
+        }
+    } else {
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+    const int c = wg - 1, warp = t >> 5, lane = t & 31;
+    float *sbS = epi + c * 2 * BN, *biasS = sbS + BN;
+    int it = 0;
+    for (int u = unit0; u < units; u += unitStep) {
+        const int m0 = TILE_M0(u), n0 = (u % tilesN) * BN;
+        consumer_sync(c);                     // the previous tile's epilogue has read sbS / biasS
+        for (int i = t; i < BN; i += 128) {
+            const int col = n0 + i;
+#if OPS == 2
+            sbS[i] = 1.0f;
+#else
+            sbS[i] = col < N ? sb[col] : 0.0f;
+#endif
+            biasS[i] = bias && col < N ? h2f(bias[col]) : 0.0f;
+        }
+#if OPS != 2
+        const int r0 = m0 + c * 64 + warp * 16 + (lane >> 2);
+        const float sa0 = r0 < M ? sa[r0] : 0.0f, sa1 = r0 + 8 < M ? sa[r0 + 8] : 0.0f;
+#endif
+        acc_t d[NACC];
+#if OPS == 1
+        float total[NACC];
+        #pragma unroll
+        for (int i = 0; i < NACC; i++) { total[i] = 0.0f; d[i] = 0.0f; }
+#else
+        #pragma unroll
+        for (int i = 0; i < NACC; i++) d[i] = 0;
+#endif
+        for (int kt = 0; kt < kTiles; kt++, it++) {
+            const int s = it % STAGES;
+            mbar_wait(full + 8 * s, (it / STAGES) & 1);
+            const u32 a = sA + s * BM * BKB + c * 64 * BKB, b = sB + s * BN * BKB;
+            wgmma_fence();
+            #pragma unroll
+            for (int kk = 0; kk < 4; kk++) {
+                // Each k step is 32 bytes into the 128-byte swizzled rows.
+#if OPS == 1
+                wgmma_tile(d, smem_desc(a + 32 * kk), smem_desc(b + 32 * kk), kk > 0);
+#else
+                wgmma_tile(d, smem_desc(a + 32 * kk), smem_desc(b + 32 * kk), 1);
+#endif
+            }
+            wgmma_commit();
+#if OPS == 1
+            wgmma_wait0();
+            if (t == 0) release_stage(empty + 8 * s);
+            #pragma unroll
+            for (int i = 0; i < NACC; i++) total[i] += d[i];
+#else
+            // Keep this k tile's wgmma group in flight; release the stage of the previous one.
+            wgmma_wait1();
+            if (t == 0 && kt > 0) release_stage(empty + 8 * ((it + STAGES - 1) % STAGES));
+#endif
+        }
+#if OPS != 1
+        wgmma_wait0();
+        if (t == 0 && kTiles > 0) release_stage(empty + 8 * ((it + STAGES - 1) % STAGES));
+#endif
+        consumer_sync(c);                     // sbS / biasS written by every thread of the group
+#if OPS == 1
+        const float *acc = total;
+#else
+        const acc_t *acc = d;
+#endif
+        // Accumulator layout (per warp 16 rows): register 4j + {0, 1, 2, 3} holds
+        // (row, col), (row, col + 1), (row + 8, col), (row + 8, col + 1), row = lane / 4,
+        // col = 8j + 2·(lane % 4). The epilogue goes in rounds of 64 columns: values → fp16 pairs
+        // into this group's 64 × 64 staging tile (16-byte chunks XOR-swizzled by row), then
+        // 16-byte stores of whole row segments (direct 4-byte stores left 16-byte holes per
+        // 32-byte sector and made the epilogue cost as much as 15 k tiles).
+        const u32 stage = stg + c * 64 * 128;
+        const bool vec = (((unsigned long)C) & 15) == 0 && (ldc & 7) == 0;
+        #pragma unroll
+        for (int rd = 0; rd < BN / 64; rd++) {
+            #pragma unroll
+            for (int jj = 0; jj < 8; jj++) {
+                const int j = 8 * rd + jj, i = 8 * j + 2 * (lane & 3);
+                const float2 bb = *(const float2 *)(biasS + i);
+#if OPS != 2
+                const float2 ss = *(const float2 *)(sbS + i);
+#endif
+                #pragma unroll
+                for (int h = 0; h < 2; h++) {
+#if OPS == 2
+                    float v0 = (float)acc[4 * j + 2 * h] + bb.x, v1 = (float)acc[4 * j + 2 * h + 1] + bb.y;
+#else
+                    const float sr = h ? sa1 : sa0;
+                    float v0 = dequant((float)acc[4 * j + 2 * h], sr, ss.x, bb.x);
+                    float v1 = dequant((float)acc[4 * j + 2 * h + 1], sr, ss.y, bb.y);
+#endif
+                    if (act) { v0 = gelu_erf(v0); v1 = gelu_erf(v1); }
+                    const int row = warp * 16 + (lane >> 2) + 8 * h, cc = 8 * jj + 2 * (lane & 3);
+                    const u32 addr = stage + row * 128 + (((cc >> 3) ^ (row & 7)) << 4) + (cc & 7) * 2;
+                    asm volatile("st.shared.u32 [%0], %1;\n" :: "r"(addr), "r"(pack_h2(v0, v1)) : "memory");
+                }
+            }
+            consumer_sync(c);
+            #pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const int id = 128 * q + t, row = id >> 3, ch = id & 7;
+                const int gr = m0 + c * 64 + row, gc = n0 + 64 * rd + 8 * ch;
+                uint4 v;
+                asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                             : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(stage + row * 128 + ((ch ^ (row & 7)) << 4)) : "memory");
+                if (gr >= M || gc >= N) continue;
+                h16 *out = C + (long)gr * ldc + gc;
+                if (vec && gc + 8 <= N) {
+                    *(uint4 *)out = v;
+                } else {
+                    for (int e = 0; e < 8 && gc + e < N; e++) {
+                        const u32 w = e < 2 ? v.x : e < 4 ? v.y : e < 6 ? v.z : v.w;
+                        out[e] = (h16)(w >> (16 * (e & 1)));
+                    }
+                }
+            }
+            consumer_sync(c);                 // the staging tile is free for the next round
+        }
+    }
+    }
+}
+"""#
+}
+
+/// Tile configuration of the Hopper GEMM: 128 rows (two consumer warpgroups of 64) × `bn`
+/// columns per output tile, a `stages`-deep ring of 128-byte K slices.
+public struct WgmmaConfig: Sendable, Hashable, CustomStringConvertible {
+    public var bn: Int, stages: Int
+    public var name: String { "128x\(bn)-s\(stages)" }
+    public var description: String { name }
+    /// Dynamic shared memory: the ring, 1024 bytes of alignment slack, the mbarriers, and per
+    /// consumer the tile's column scales and bias (2 × 2 × bn floats) and an 8 KB output staging tile.
+    public var sharedBytes: Int { stages * (128 + bn) * 128 + 1024 + 16 * stages + 16 * bn + 16384 }
+
+    public static let n256s4 = WgmmaConfig(bn: 256, stages: 4)
+    public static let n128s6 = WgmmaConfig(bn: 128, stages: 6)
+    public static let n192s4 = WgmmaConfig(bn: 192, stages: 4)
+    /// Candidates per operand kind: FP8 keeps a second (promoted) accumulator set, so its tile is
+    /// at most 128 wide (2 × 64 f32 registers per thread).
+    public static func candidates(_ operands: GemmOperands) -> [WgmmaConfig] {
+        operands == .eightBit(.fp8e4m3) ? [.n128s6] : [.n256s4, .n128s6, .n192s4]
+    }
+}

@@ -1,0 +1,69 @@
+/// The Hopper GEMM (`lb_wgmma`: TMA + wgmma, persistent, dequantization fused) — sm_90 only.
+extension CUDAKernels {
+    /// Whether `gemmWgmma` can run here: compute capability 9.0 and a driver with TMA descriptors.
+    public var wgmmaAvailable: Bool {
+        context.device.major == 9 && context.device.minor == 0 && context.api.cuTensorMapEncodeTiled != nil
+    }
+
+    /// Why `gemmWgmma` cannot run these operands, or nil if it can: INT8 / FP8 / FP16 only,
+    /// 16-byte-aligned operands with row strides that are multiples of 16 bytes, even ldc.
+    public func wgmmaUnsupported(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, c: DeviceMatrix) -> String? {
+        guard wgmmaAvailable else { return "wgmma needs an sm_90 GPU and a CUDA 12+ driver (device is sm_\(context.device.major)\(context.device.minor))" }
+        if operands == .eightBit(.w4a8) { return "wgmma runs INT8, FP8 and FP16 operands, not W4A8" }
+        let elem = operands == .fp16 ? 2 : 1
+        guard a.cols > 0, (a.cols * elem) % 16 == 0, (a.ld * elem) % 16 == 0, (b.ld * elem) % 16 == 0,
+              a.aligned(16), b.aligned(16), c.ld % 2 == 0, c.aligned(4) else {
+            return "wgmma needs 16-byte rows and alignment (K \(a.cols), lda \(a.ld), ldb \(b.ld)) and an even ldc (\(c.ld))"
+        }
+        return nil
+    }
+
+    /// C = A·Bᵀ on the Hopper kernel, with `gemmLt`'s operands and result (`.fp16`: scales ignored,
+    /// C = fp16(A·Bᵀ + bias); 8-bit: C = fp16(acc·sa[m]·sb[n] + bias[n]), INT8 bit-identical to
+    /// `gemm`). a: [M, K]; b: [N, K]; scaleA: [M] f32; scaleB: [N] f32; bias: [N] fp16 or nil;
+    /// c: [M, N] fp16. `config` nil: `wgmmaDefaultConfig`.
+    public func gemmWgmma(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
+                          bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false, config: WgmmaConfig? = nil) throws(CUDAError) {
+        let m = a.rows, k = a.cols, n = b.rows
+        let elem = operands == .fp16 ? 2 : 1
+        guard b.cols == k else { throw .invalidArgument("gemmWgmma: A is \(m)×\(k) but B is \(n)×\(b.cols)") }
+        guard c.rows == m, c.cols == n else { throw .invalidArgument("gemmWgmma: C is \(c.rows)×\(c.cols), expected \(m)×\(n)") }
+        try a.validate("A", elementBytes: elem)
+        try b.validate("B", elementBytes: elem)
+        try c.validate("C", elementBytes: 2)
+        if let why = wgmmaUnsupported(operands, a: a, b: b, c: c) { throw .invalidArgument("gemmWgmma: \(why)") }
+        guard (bias?.byteCount ?? 2 * n) >= 2 * n else { throw .invalidArgument("gemmWgmma: bias needs \(n) fp16") }
+        if m == 0 || n == 0 { return }
+        let sa: DeviceBuffer, sb: DeviceBuffer
+        if operands == .fp16 {
+            sa = try unitScales(1); sb = sa     // not read by the FP16 kernel
+        } else {
+            guard let scaleA, let scaleB, scaleA.byteCount >= 4 * m, scaleB.byteCount >= 4 * n else {
+                throw .invalidArgument("gemmWgmma: scaleA needs \(m) floats, scaleB \(n)")
+            }
+            sa = scaleA; sb = scaleB
+        }
+        let cfg = config ?? wgmmaDefaultConfig(operands, m: m, n: n)
+        guard WgmmaConfig.candidates(operands).contains(cfg) else {
+            throw .invalidArgument("gemmWgmma: tile \(cfg) is not one for \(operands) (\(WgmmaConfig.candidates(operands)))")
+        }
+        let mapA = try TensorMap(context: context, address: a.address, rows: m, rowBytes: k * elem, strideBytes: a.ld * elem, boxRows: 128)
+        let mapB = try TensorMap(context: context, address: b.address, rows: n, rowBytes: k * elem, strideBytes: b.ld * elem,
+                                 boxRows: cfg.bn)
+        let f = try function("lb_wgmma", in: KernelSources.wgmma(cfg, operands: operands), sharedBytes: cfg.sharedBytes)
+        // Persistent: at most one block per SM, each walking output tiles.
+        let tiles = ((m + 127) / 128) * ((n + cfg.bn - 1) / cfg.bn)
+        try f.launch(grid: (min(tiles, context.device.multiprocessors), 1, 1), block: (384, 1, 1), sharedBytes: cfg.sharedBytes, [
+            .tensorMap(mapA), .tensorMap(mapB), .buffer(sa), .buffer(sb), .buffer(bias), c.argument, .int(c.ld),
+            .int(m), .int(n), .int(k * elem), .int(gelu ? 1 : 0)])
+    }
+
+    /// The tile for a shape: 128 × 256 where that still gives every SM a tile, else 128 × 128
+    /// (FP8: always 128 × 128, see `WgmmaConfig.candidates`). `wgmmaConfigOverride` wins.
+    public func wgmmaDefaultConfig(_ operands: GemmOperands, m: Int, n: Int) -> WgmmaConfig {
+        if let forced = wgmmaConfigOverride, WgmmaConfig.candidates(operands).contains(forced) { return forced }
+        let candidates = WgmmaConfig.candidates(operands)
+        if candidates.contains(.n256s4), ((m + 127) / 128) * ((n + 255) / 256) >= context.device.multiprocessors { return .n256s4 }
+        return .n128s6
+    }
+}
