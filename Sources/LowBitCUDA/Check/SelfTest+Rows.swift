@@ -14,7 +14,8 @@ extension CUDASelfTest {
 
     func rowChecks(quick: Bool) throws(CUDAError) {
         // (rows, n, ld): RowPlan widths 384 (16 rows of 16 threads per block), 768, 1024 (4 of 32),
-        // 1536 (2 of 64), 3072, 4096 (1 of 128); n = 768 / 3072 strided, aligned (ld % 8 == 0) and not.
+        // 1536 (2 of 64), 3072, 4096 (1 of 128); strided rows, aligned (ld % 8 == 0: 776, 3080) and
+        // not (769, 777, 390: the shared-memory kernels).
         let shapes: [(Int, Int, Int)] = quick ? [(3, 17, 17), (33, 768, 768), (5, 768, 777)]
             : [(1, 1, 1), (3, 17, 17), (17, 33, 33), (33, 384, 384), (5, 1023, 1023), (129, 768, 768), (37, 1024, 1024),
                (11, 1536, 1536), (7, 4096, 4096), (2, 3072, 3072), (9, 768, 776), (6, 768, 769), (3, 3072, 3080),
@@ -33,6 +34,8 @@ extension CUDASelfTest {
         }
         try embeddingCheck(batch: 3, seq: 17, n: 384)
         try embeddingCheck(batch: 2, seq: 5, n: 768)
+        try embeddingCheck(batch: 2, seq: 5, n: 768, q: .none)
+        try embeddingCheck(batch: 1, seq: 7, n: 33, q: .none)
         try embeddingCheck(batch: 2, seq: 33, n: 33)
         try rowPathChecks(quick: quick)
         for count in [1, 7, 8, 1023, 4099, 1 << 20] { try addCheck(count: count) }
@@ -120,7 +123,8 @@ extension CUDASelfTest {
         try checkQuant("bias-gelu", shape, quant, ref: ref, rows: rows, n: n, absError: 5 * 0x1p-22)
     }
 
-    func embeddingCheck(batch: Int, seq: Int, n: Int) throws(CUDAError) {
+    /// q: .int8 (codes too) or .none (fp16 y only).
+    func embeddingCheck(batch: Int, seq: Int, n: Int, q: Q = .int8) throws(CUDAError) {
         let rows = batch * seq, vocab = 50, types = 2
         let ids = (0..<rows).map { _ in Int32(rng.int(0...(vocab - 1))) }
         let tt = (0..<rows).map { _ in Int32(rng.int(0...(types - 1))) }
@@ -134,13 +138,13 @@ extension CUDASelfTest {
         let ref = CUDAReference.layerNorm(v, rows: rows, n: n, gamma: g.map(CUDAReference.f16), beta: b.map(CUDAReference.f16), eps: 1e-12)
         let dy = try context.allocate(UInt16.self, count: rows * n)
         try context.fill(dy, byte: 0xFF)
-        let quant = try quantOutput(.int8, rows: rows, n: n)
+        let quant = try quantOutput(q, rows: rows, n: n)
         try kernels.embeddingLayerNorm(ids: try context.upload(ids), types: try context.upload(tt), rows: rows, seq: seq,
                                        word: try context.upload(word), position: try context.upload(pos), type: try context.upload(typ),
                                        gamma: try context.upload(g), beta: try context.upload(b), n: n, eps: 1e-12,
                                        y: DeviceMatrix(dy, rows: rows, cols: n), quant: quant)
         let y = try context.download(dy, as: UInt16.self, count: rows * n).map(CUDAReference.f16)
-        check("embed-layernorm", "\(batch)×\(seq)×\(n)", y, ref) { abs(ref[$0]) * 0x1p-10 + 1e-4 }
+        check("embed-layernorm", "\(batch)×\(seq)×\(n)\(q == .none ? " fp16" : "")", y, ref) { abs(ref[$0]) * 0x1p-10 + 1e-4 }
         try checkQuant("embed-layernorm", "\(batch)×\(seq)×\(n)", quant, ref: ref, rows: rows, n: n)
     }
 
