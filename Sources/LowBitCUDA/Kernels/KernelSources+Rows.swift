@@ -69,10 +69,14 @@ __device__ __forceinline__ float row_reduce(float v, float *red) {
     return v;
 }
 
-/// Loads this thread's RC chunks of the fp16 row at p (16-byte words, all issued before any use).
-__device__ __forceinline__ void load_row(const h16 *p, const RowSlot &s, uint4 (&u)[RC]) {
+/// This thread's RC chunks of the fp16 row at p as 16-byte words (all loads issued before any
+/// use); zeros (+0.0 halves) when !on.
+__device__ __forceinline__ void load_row(const h16 *p, const RowSlot &s, bool on, uint4 (&u)[RC]) {
 #pragma unroll
-    for (int c = 0; c < RC; c++) u[c] = *(const uint4 *)(p + chunk_at(s, c));
+    for (int c = 0; c < RC; c++) {
+        u[c].x = u[c].y = u[c].z = u[c].w = 0u;
+        if (on) u[c] = *(const uint4 *)(p + chunk_at(s, c));
+    }
 }
 
 /// Quantizes the row held in v (this thread's chunks; amax: max |v| over them) as quantize_row
@@ -113,6 +117,9 @@ template <int QMODE>
 __device__ __forceinline__ void layernorm_reg(float (&v)[RC][8], const RowSlot &s, int n, const h16 *gamma,
                                               const h16 *beta, float eps, h16 *y, int ldy, u8 *q, int ldq,
                                               float *scale, float *red) {
+    uint4 ug[RC], ub[RC];              // γ, β loaded now, in flight during the reductions
+    load_row(gamma, s, true, ug);
+    load_row(beta, s, true, ub);
     float sum = 0.0f;
 #pragma unroll
     for (int c = 0; c < RC; c++)
@@ -132,8 +139,8 @@ __device__ __forceinline__ void layernorm_reg(float (&v)[RC][8], const RowSlot &
 #pragma unroll
     for (int c = 0; c < RC; c++) {
         float g[8], b[8];
-        load_h8(gamma + chunk_at(s, c), g);
-        load_h8(beta + chunk_at(s, c), b);
+        unpack_h8(ug[c], g);
+        unpack_h8(ub[c], b);
 #pragma unroll
         for (int j = 0; j < 8; j++) {
             v[c][j] = (v[c][j] - mean) * rstd * g[j] + b[j];
@@ -155,20 +162,13 @@ __device__ __forceinline__ void layernorm_rows_reg(const h16 *x, int ldx, const 
     const RowSlot s = row_slot(rows);
     float v[RC][8];
     uint4 ux[RC], ur[RC];
-    if (s.live) {
-        load_row(x + s.row * ldx, s, ux);
-        if (r) load_row(r + s.row * ldr, s, ur);
-    }
+    load_row(x + s.row * ldx, s, s.live, ux);
+    load_row(r ? r + s.row * ldr : x, s, s.live && r, ur);
 #pragma unroll
     for (int c = 0; c < RC; c++) {
         float a[8], b[8];
-        if (s.live) {
-            unpack_h8(ux[c], a);
-            if (r) unpack_h8(ur[c], b);
-        } else {
-#pragma unroll
-            for (int j = 0; j < 8; j++) a[j] = b[j] = 0.0f;
-        }
+        unpack_h8(ux[c], a);
+        unpack_h8(ur[c], b);
 #pragma unroll
         for (int j = 0; j < 8; j++) v[c][j] = a[j] + (r ? b[j] : 0.0f);
     }
@@ -193,22 +193,16 @@ __device__ __forceinline__ void embed_rows_reg(const int *ids, const int *types,
     const RowSlot s = row_slot(rows);
     float v[RC][8];
     uint4 uw[RC], up[RC], ut[RC];
-    if (s.live) {
-        load_row(word + (long)ids[s.row] * n, s, uw);
-        load_row(pos + (long)(s.row % seq) * n, s, up);
-        load_row(type + (long)(types ? types[s.row] : 0) * n, s, ut);
-    }
+    const long row = s.live ? s.row : 0;   // dead rows read nothing; their offsets stay in range
+    load_row(word + (long)(s.live ? ids[row] : 0) * n, s, s.live, uw);
+    load_row(pos + (long)(row % seq) * n, s, s.live, up);
+    load_row(type + (long)(types && s.live ? types[row] : 0) * n, s, s.live, ut);
 #pragma unroll
     for (int c = 0; c < RC; c++) {
         float a[8], b[8], t[8];
-        if (s.live) {
-            unpack_h8(uw[c], a);
-            unpack_h8(up[c], b);
-            unpack_h8(ut[c], t);
-        } else {
-#pragma unroll
-            for (int j = 0; j < 8; j++) a[j] = b[j] = t[j] = 0.0f;
-        }
+        unpack_h8(uw[c], a);
+        unpack_h8(up[c], b);
+        unpack_h8(ut[c], t);
 #pragma unroll
         for (int j = 0; j < 8; j++) v[c][j] = a[j] + b[j] + t[j];
     }
@@ -229,19 +223,16 @@ __device__ __forceinline__ void bias_gelu_rows_reg(const h16 *x, int ldx, const 
     __shared__ float red[RWARPS];
     const RowSlot s = row_slot(rows);
     float v[RC][8];
-    uint4 ux[RC];
-    if (s.live) load_row(x + s.row * ldx, s, ux);
+    uint4 ux[RC], ub[RC];
+    load_row(x + s.row * ldx, s, s.live, ux);
+    load_row(bias ? bias : x, s, bias != 0, ub);
     h16 *yr = y && s.live ? y + s.row * ldy : 0;
     float amax = 0.0f;
 #pragma unroll
     for (int c = 0; c < RC; c++) {
         float b[8];
-        if (s.live) unpack_h8(ux[c], v[c]);
-        else {
-#pragma unroll
-            for (int j = 0; j < 8; j++) v[c][j] = 0.0f;
-        }
-        if (bias) load_h8(bias + chunk_at(s, c), b);
+        unpack_h8(ux[c], v[c]);
+        unpack_h8(ub[c], b);
 #pragma unroll
         for (int j = 0; j < 8; j++) {
             v[c][j] = gelu_erf(v[c][j] + (bias ? b[j] : 0.0f));
@@ -265,15 +256,11 @@ __device__ __forceinline__ void quant_rows_reg(const h16 *x, int ldx, int rows, 
     const RowSlot s = row_slot(rows);
     float v[RC][8];
     uint4 ux[RC];
-    if (s.live) load_row(x + s.row * ldx, s, ux);
+    load_row(x + s.row * ldx, s, s.live, ux);
     float amax = 0.0f;
 #pragma unroll
     for (int c = 0; c < RC; c++) {
-        if (s.live) unpack_h8(ux[c], v[c]);
-        else {
-#pragma unroll
-            for (int j = 0; j < 8; j++) v[c][j] = 0.0f;
-        }
+        unpack_h8(ux[c], v[c]);
 #pragma unroll
         for (int j = 0; j < 8; j++) amax = fmaxf(amax, fabsf(v[c][j]));
     }
