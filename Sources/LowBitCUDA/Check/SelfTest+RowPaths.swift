@@ -78,8 +78,9 @@ extension CUDASelfTest {
         return (a, b)
     }
 
-    /// For every `RowPlan` width (row counts leaving the last block part empty): bias + GELU (fp16
-    /// + INT8, FP8 only) and quantizeRows (INT8, FP8) give the same bytes on both paths;
+    /// For every `RowPlan` width (row counts leaving the last block part empty): bias + GELU (bias,
+    /// fp16 y + INT8; no bias, INT8 or FP8 codes only) and quantizeRows (INT8, FP8) give the same
+    /// bytes on both paths;
     /// layernorm (+ residual, fp16 + INT8 / FP8) and embeddings + layernorm (fp16 + INT8) within one
     /// fp16 ulp in y, one step in the codes and 2⁻²¹ relative in the scales (mean and variance are
     /// summed in another order), the number of differing elements in the detail.
@@ -92,17 +93,21 @@ extension CUDASelfTest {
             let probe = DeviceMatrix(try context.allocator.allocate(rows * n), rows: rows, cols: n)
             let selected = kernels.rowPlan(n: n, halves: [xm, rm], codes: probe, vectors: [g, b]) == plan
 
-            for fp8 in [false, true] {
-                let tag = fp8 ? "fp8" : "int8"
+            // bias + GELU: with a bias and fp16 y + INT8, and as the encoder calls it (no bias, codes only).
+            for (withBias, fp8) in [(true, false), (false, false), (false, true)] {
+                let tag = (fp8 ? "fp8" : "int8") + (withBias ? "+bias+y" : "")
                 if let p = try bothPaths("row-paths.bias-gelu.\(tag)", shape, selected: selected, { () throws(CUDAError) in
-                    try rowOp(rows: rows, n: n, y: !fp8, q: fp8 ? .fp8 : .int8) { (y, q) throws(CUDAError) in
-                        try kernels.biasGelu(xm, bias: g, y: y, quant: q)
+                    try rowOp(rows: rows, n: n, y: withBias, q: fp8 ? .fp8 : .int8) { (y, q) throws(CUDAError) in
+                        try kernels.biasGelu(xm, bias: withBias ? g : nil, y: y, quant: q)
                     }
                 }) {
-                    recordEqual("row-paths.bias-gelu.\(tag).y", shape, p.register.y, p.shared.y)
+                    if withBias { recordEqual("row-paths.bias-gelu.\(tag).y", shape, p.register.y, p.shared.y) }
                     recordEqual("row-paths.bias-gelu.\(tag).codes", shape, p.register.codes, p.shared.codes)
                     recordEqual("row-paths.bias-gelu.\(tag).scales", shape, p.register.scales, p.shared.scales)
                 }
+            }
+            for fp8 in [false, true] {
+                let tag = fp8 ? "fp8" : "int8"
                 if let p = try bothPaths("row-paths.quantize-rows.\(tag)", shape, selected: selected, { () throws(CUDAError) in
                     try rowOp(rows: rows, n: n, y: false, q: fp8 ? .fp8 : .int8) { (_, q) throws(CUDAError) in
                         try kernels.quantizeRows(xm, quant: q!)

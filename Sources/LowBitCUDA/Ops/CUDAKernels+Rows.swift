@@ -3,7 +3,7 @@
 /// warp or less per row up to n = 1024, 2–4 warps beyond); otherwise one block per row (token),
 /// the row staged in shared memory (n·4 bytes).
 extension CUDAKernels {
-    /// Threads per row block: one per 8 elements (the kernels' 16-byte accesses), in whole warps,
+    /// Threads per row block of the shared-memory kernels: one per 8 elements (the kernels' 16-byte accesses), in whole warps,
     /// 32…512. Small blocks let many rows run at once per SM; the row kernels are latency-bound
     /// (one block per row with 256 threads for n = 768 left 160 of them idle: 1.18 TB/s for
     /// layernorm → fp16 + INT8 at 16384×768 on an H100, 2026-11-23).
