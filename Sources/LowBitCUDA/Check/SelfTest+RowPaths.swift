@@ -81,9 +81,9 @@ extension CUDASelfTest {
     /// For every `RowPlan` width (row counts leaving the last block part empty): bias + GELU (bias,
     /// fp16 y + INT8; no bias, INT8 or FP8 codes only) and quantizeRows (INT8, FP8) give the same
     /// bytes on both paths;
-    /// layernorm (+ residual, fp16 + INT8 / FP8) and embeddings + layernorm (fp16 + INT8) within one
-    /// fp16 ulp in y, one step in the codes and 2⁻²¹ relative in the scales (mean and variance are
-    /// summed in another order), the number of differing elements in the detail.
+    /// layernorm (+ residual, fp16 + INT8 / FP8) and embeddings + layernorm (fp16 + INT8) within the
+    /// bounds of `compareNear` (mean and variance are summed in another order), the number of
+    /// differing elements in the detail.
     func rowPathChecks(quick: Bool) throws(CUDAError) {
         for plan in quick ? [RowPlan.forWidth(768)!] : RowPlan.all {
             let n = plan.n, rows = 4 * plan.rowsPerBlock + 1, shape = "\(rows)×\(n) \(plan.name)"
@@ -168,8 +168,10 @@ extension CUDASelfTest {
         return out
     }
 
-    /// Layernorm's two paths: y within one fp16 ulp, codes within one step (INT8) or one e4m3 ulp,
-    /// scales within 2⁻²¹ relative. Worst = largest difference / allowed one.
+    /// Layernorm's two paths: y within one fp16 ulp + 1e-5 (mean and rstd differ in their last bits;
+    /// an output near 0 is the cancellation of terms of size ~1, so its float difference is absolute,
+    /// ~2⁻²⁰ — seen 1.2e-7 at 7e-5 in a host emulation), codes within one step (INT8) or one e4m3
+    /// ulp, scales within 2⁻²¹ relative. Worst = largest difference / allowed one.
     func compareNear(_ name: String, _ shape: String, _ a: RowOutputs, _ b: RowOutputs, fp8: Bool) {
         func ulp16(_ v: Double) -> Double { v == 0 ? 0x1p-24 : max(0x1p-24, Double(sign: .plus, exponent: v.exponent - 10, significand: 1)) }
         func ulp8(_ v: Double) -> Double { v == 0 ? 0x1p-9 : max(0x1p-9, Double(sign: .plus, exponent: v.exponent - 3, significand: 1)) }
@@ -184,7 +186,7 @@ extension CUDASelfTest {
         }
         near("y", a.y.count) { i in
             let u = CUDAReference.f16(a.y[i]), v = CUDAReference.f16(b.y[i])
-            return u == v ? 0 : abs(u - v) / ulp16(max(abs(u), abs(v)))
+            return u == v ? 0 : abs(u - v) / (ulp16(max(abs(u), abs(v))) + 1e-5)
         }
         near("codes", a.codes.count) { i in
             if a.codes[i] == b.codes[i] { return 0 }
