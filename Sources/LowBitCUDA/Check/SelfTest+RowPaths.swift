@@ -51,12 +51,12 @@ extension CUDASelfTest {
 
     /// Records an exact comparison: worst 0 when equal, else ∞ with the first difference.
     func recordEqual<T: Equatable>(_ name: String, _ shape: String, _ got: [T], _ want: [T]) {
-        guard let i = got.indices.first(where: { got[$0] != want[$0] }) ?? (got.count == want.count ? nil : got.count) else {
-            return record(name, shape, worst: 0)
+        guard got.count == want.count else {
+            return record(name, shape, worst: .infinity, detail: "\(got.count) values, expected \(want.count)")
         }
+        guard let i = got.indices.first(where: { got[$0] != want[$0] }) else { return record(name, shape, worst: 0) }
         let differ = zip(got, want).filter { $0 != $1 }.count
-        record(name, shape, worst: .infinity,
-               detail: i < min(got.count, want.count) ? "\(differ) differ, first at \(i): got \(got[i]) want \(want[i])" : "lengths differ")
+        record(name, shape, worst: .infinity, detail: "\(differ) differ, first at \(i): got \(got[i]) want \(want[i])")
     }
 
     /// One row op's downloaded outputs (fp16 y bits, codes, scale bits; empty where not written).
