@@ -39,6 +39,20 @@ import Testing
         #expect(CUDAReference.e4m3(0x7F).isNaN)
     }
 
+    @Test func e4m3EncodingRoundsToNearestEvenAndSaturates() {
+        #expect(CUDAReference.e4m3Code(1) == 0x38)
+        #expect(CUDAReference.e4m3Code(-1) == 0xB8)
+        #expect(CUDAReference.e4m3Code(1.0625) == 0x38)        // tie 1 / 1.125 → even mantissa
+        #expect(CUDAReference.e4m3Code(1.1875) == 0x3A)        // tie 1.125 / 1.25 → even mantissa
+        #expect(CUDAReference.e4m3Code(1.07) == 0x39)
+        #expect(CUDAReference.e4m3Code(0x1p-10) == 0x00)       // tie 0 / 2⁻⁹ (subnormal)
+        #expect(CUDAReference.e4m3Code(3 * 0x1p-10) == 0x02)   // tie 2⁻⁹ / 2⁻⁸
+        #expect(CUDAReference.e4m3Code(448) == 0x7E)
+        #expect(CUDAReference.e4m3Code(-470) == 0xFE)          // saturated
+        #expect(CUDAReference.e4m3Code(-0.0) == 0x80)
+        for c in UInt8(0)...0xFE where c != 0x7F { #expect(CUDAReference.e4m3Code(Float(CUDAReference.e4m3(c))) == c) }
+    }
+
     @Test func packInt4FollowsPackedInt4Layout() {
         // codes [−8, 7, 0] in one row: bytes (−8+8) | (7+8)<<4 = 0xF0, then 8 | padding 8<<4 = 0x88.
         #expect(CUDAReference.packInt4([-8, 7, 0], rows: 1, cols: 3) == [0xF0, 0x88])

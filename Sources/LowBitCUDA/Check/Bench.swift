@@ -166,24 +166,43 @@ public final class CUDABench {
         }
     }
 
-    /// Row kernels: bytes moved (fp16 in, fp16 + int8 out) per second.
+    /// Row kernels at 16384 rows of the BERT widths: bytes moved per second (each input read once,
+    /// each output written once) on the register-resident kernels and, for comparison, on the
+    /// shared-memory kernels (`registerRowKernels` off).
     public func rows() throws(CUDAError) {
-        print("## row kernels")
-        let rows = 16384, n = 768
-        let x = try context.upload(rng.halves(rows * n, -2, 2)), r = try context.upload(rng.halves(rows * n, -2, 2))
-        let g = try context.upload(rng.halves(n, 0.5, 1.5)), b = try context.upload(rng.halves(n, -1, 1))
-        let y = try context.allocate(UInt16.self, count: rows * n)
-        let q = ActivationQuantization.int8(codes: DeviceMatrix(try context.allocator.allocate(rows * n), rows: rows, cols: n),
-                                            scales: try context.allocate(Float.self, count: rows))
-        let xm = DeviceMatrix(x, rows: rows, cols: n), ym = DeviceMatrix(y, rows: rows, cols: n)
-        let t1 = try time { () throws(CUDAError) in
-            try kernels.layerNorm(xm, residual: DeviceMatrix(r, rows: rows, cols: n), gamma: g, beta: b, eps: 1e-12, y: ym, quant: q)
+        print("## row kernels (16384 rows; register-resident kernels, then the shared-memory ones)")
+        let rows = 16384
+        for n in RowPlan.all.map(\.n) {
+            let x = try context.upload(rng.halves(rows * n, -2, 2)), r = try context.upload(rng.halves(rows * n, -2, 2))
+            let g = try context.upload(rng.halves(n, 0.5, 1.5)), b = try context.upload(rng.halves(n, -1, 1))
+            let y = try context.allocate(UInt16.self, count: rows * n)
+            let q = ActivationQuantization.int8(codes: DeviceMatrix(try context.allocator.allocate(rows * n), rows: rows, cols: n),
+                                                scales: try context.allocate(Float.self, count: rows))
+            let xm = DeviceMatrix(x, rows: rows, cols: n), ym = DeviceMatrix(y, rows: rows, cols: n)
+            func both(_ label: String, bytesPerElement: Int, _ body: () throws(CUDAError) -> Void) throws(CUDAError) {
+                let saved = kernels.registerRowKernels
+                defer { kernels.registerRowKernels = saved }
+                var line = "\(label) \(rows)×\(n):"
+                for register in [true, false] {
+                    kernels.registerRowKernels = register
+                    let t = try time(body)
+                    let gbs = Double(rows * n * bytesPerElement + rows * 4) / t / 1e9
+                    line += "\(register ? "" : " | shared-memory") \(format3(gbs)) GB/s, \(format3(t * 1e6)) µs"
+                }
+                print(line)
+            }
+            try both("layernorm(x + r) → fp16 + int8", bytesPerElement: 7) { () throws(CUDAError) in
+                try kernels.layerNorm(xm, residual: DeviceMatrix(r, rows: rows, cols: n), gamma: g, beta: b, eps: 1e-12, y: ym, quant: q)
+            }
+            try both("bias+gelu → int8", bytesPerElement: 3) { () throws(CUDAError) in
+                try kernels.biasGelu(xm, bias: nil, y: nil, quant: q)
+            }
+            try both("quantize rows → int8", bytesPerElement: 3) { () throws(CUDAError) in try kernels.quantizeRows(xm, quant: q) }
         }
-        print("layernorm(x + r) → fp16 + int8 \(rows)×\(n): \(format3(Double(rows * n * 7) / t1 / 1e9)) GB/s, \(format3(t1 * 1e6)) µs")
-        let t2 = try time { () throws(CUDAError) in try kernels.biasGelu(xm, bias: b, y: nil, quant: q) }
-        print("bias+gelu → int8 \(rows)×\(n): \(format3(Double(rows * n * 3) / t2 / 1e9)) GB/s, \(format3(t2 * 1e6)) µs")
-        let t3 = try time { () throws(CUDAError) in try kernels.add(x, r, into: y, count: rows * n) }
-        print("add fp16 \(rows * n): \(format3(Double(rows * n * 6) / t3 / 1e9)) GB/s, \(format3(t3 * 1e6)) µs")
+        let n = rows * 768
+        let a = try context.upload(rng.halves(n, -2, 2)), c = try context.allocate(UInt16.self, count: n)
+        let t3 = try time { () throws(CUDAError) in try kernels.add(a, a, into: c, count: n) }
+        print("add fp16 \(n): \(format3(Double(n * 6) / t3 / 1e9)) GB/s, \(format3(t3 * 1e6)) µs")
     }
 
     /// 100 small launches one by one against one replay of their captured graph.

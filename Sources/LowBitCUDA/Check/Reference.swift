@@ -43,6 +43,18 @@ public enum CUDAReference {
         return s * (1 + m / 8) * Double(sign: .plus, exponent: e - 7, significand: 1)
     }
 
+    /// Float → FP8 e4m3 code as `cvt.rn.satfinite.e4m3x2.f32` converts it: the nearest finite
+    /// code (ties to the even one), beyond ±448 saturated, the sign kept (also for zero). Not NaN.
+    public static func e4m3Code(_ v: Float) -> UInt8 {
+        let a = Double(abs(v))
+        var best: UInt8 = 0, bestError = Double.infinity
+        for c in UInt8(0)...0x7E {
+            let e = abs(e4m3(c) - a)
+            if e < bestError || (e == bestError && c & 1 == 0) { best = c; bestError = e }
+        }
+        return (v.sign == .minus ? 0x80 : 0) | best
+    }
+
     public static func gelu(_ x: Double) -> Double { 0.5 * x * (1 + erf(x / 2.0.squareRoot())) }
 
     /// y[r, i] = (v − mean)/sqrt(var + eps)·γ + β over rows of v: [rows, n].

@@ -1,6 +1,9 @@
 import LowBitCore
 
 /// Layernorm (+ residual, + embeddings), bias + GELU, quantization and add against the references.
+/// Row lengths: odd and unaligned ones (the shared-memory kernels) and every `RowPlan` width (the
+/// register-resident kernels), with row counts that leave the last block part empty, and strided
+/// rows (ld > n: aligned → register kernels, unaligned → shared-memory kernels).
 ///
 /// Bounds: fp16 outputs within |ref|·2⁻¹⁰ + 1e-4 (one fp16 rounding, 2⁻¹¹ relative, plus float
 /// sums over ≤ 4096 terms). Quantized outputs are checked dequantized: INT8 within half a step
@@ -10,26 +13,50 @@ extension CUDASelfTest {
     enum Q: CaseIterable { case none, int8, fp8 }
 
     func rowChecks(quick: Bool) throws(CUDAError) {
-        let shapes: [(Int, Int)] = quick ? [(3, 17), (33, 768)]
-            : [(1, 1), (3, 17), (17, 33), (33, 384), (5, 1023), (129, 768), (7, 4096), (2, 3072)]
-        for (rows, n) in shapes {
+        // (rows, n, ld): RowPlan widths 384 (16 rows of 16 threads per block), 768, 1024 (4 of 32),
+        // 1536 (2 of 64), 3072, 4096 (1 of 128); strided rows, aligned (ld % 8 == 0: 776, 3080) and
+        // not (769, 777, 390: the shared-memory kernels).
+        let shapes: [(Int, Int, Int)] = quick ? [(3, 17, 17), (33, 768, 768), (5, 768, 777)]
+            : [(1, 1, 1), (3, 17, 17), (17, 33, 33), (33, 384, 384), (5, 1023, 1023), (129, 768, 768), (37, 1024, 1024),
+               (11, 1536, 1536), (7, 4096, 4096), (2, 3072, 3072), (9, 768, 776), (6, 768, 769), (3, 3072, 3080),
+               (3, 384, 390)]
+        for (rows, n, ld) in shapes {
             for q in Q.allCases {
-                try layerNormCheck(rows: rows, n: n, residual: rows % 2 == 1, q: q)
-                try biasGeluCheck(rows: rows, n: n, q: q)
+                try layerNormCheck(rows: rows, n: n, ld: ld, residual: rows % 2 == 1, q: q)
+                try biasGeluCheck(rows: rows, n: n, ld: ld, q: q)
             }
         }
+        for (rows, n, ld) in quick ? [(33, 768, 768), (3, 17, 17)]
+            : [(33, 384, 384), (17, 768, 768), (9, 1024, 1024), (5, 1536, 1536), (3, 3072, 3072), (2, 4096, 4096),
+               (9, 768, 776), (5, 768, 770), (7, 1023, 1023), (1, 1, 1)] {
+            try quantizeRowsCheck(rows: rows, n: n, ld: ld, fp8: false)
+            try quantizeRowsCheck(rows: rows, n: n, ld: ld, fp8: true)
+        }
         try embeddingCheck(batch: 3, seq: 17, n: 384)
+        try embeddingCheck(batch: 2, seq: 5, n: 768)
+        try embeddingCheck(batch: 2, seq: 5, n: 768, q: .none)
+        try embeddingCheck(batch: 1, seq: 7, n: 33, q: .none)
         try embeddingCheck(batch: 2, seq: 33, n: 33)
+        try rowPathChecks(quick: quick)
         for count in [1, 7, 8, 1023, 4099, 1 << 20] { try addCheck(count: count) }
     }
 
-    /// Allocates the optional quantized output of `rows`×`n`, poisoned.
-    func quantOutput(_ q: Q, rows: Int, n: Int) throws(CUDAError) -> ActivationQuantization? {
+    /// The [rows, n] elements of a [rows, ld] array.
+    func compact<T>(_ a: [T], rows: Int, n: Int, ld: Int) -> [T] {
+        ld == n ? Array(a.prefix(rows * n)) : (0..<(rows * n)).map { a[($0 / n) * ld + $0 % n] }
+    }
+
+    /// " ld L" when the rows are strided.
+    func ldTag(_ n: Int, _ ld: Int) -> String { ld == n ? "" : " ld \(ld)" }
+
+    /// Allocates the optional quantized output of `rows`×`n` (row stride `ld`, default n), poisoned.
+    func quantOutput(_ q: Q, rows: Int, n: Int, ld: Int? = nil) throws(CUDAError) -> ActivationQuantization? {
         if q == .none { return nil }
-        let codes = try context.allocator.allocate(rows * n), scales = try context.allocate(Float.self, count: rows)
+        let ld = ld ?? n
+        let codes = try context.allocator.allocate(rows * ld), scales = try context.allocate(Float.self, count: rows)
         try context.fill(codes, byte: 0x7F)
         try context.fill(scales, byte: 0xFF)
-        let m = DeviceMatrix(codes, rows: rows, cols: n)
+        let m = DeviceMatrix(codes, rows: rows, cols: n, ld: ld)
         return q == .int8 ? .int8(codes: m, scales: scales) : .fp8e4m3(codes: m, scales: scales)
     }
 
@@ -41,7 +68,8 @@ extension CUDASelfTest {
         let isInt8: Bool
         if case .int8 = quant { isInt8 = true } else { isInt8 = false }
         let qmax = isInt8 ? 127.0 : 448.0
-        let codes = try context.download(quant.codes.buffer, as: UInt8.self, count: rows * n)
+        let ld = quant.codes.ld
+        let codes = compact(try context.download(quant.codes.buffer, as: UInt8.self, count: rows * ld), rows: rows, n: n, ld: ld)
         let scales = try context.download(quant.scales, as: Float.self, count: rows).map(Double.init)
         let refScales = CUDAReference.rowScales(ref, rows: rows, n: n, qmax: qmax)
         check(name + ".scale", shape, scales, refScales) { refScales[$0] * 1e-3 + absError / qmax }
@@ -56,40 +84,47 @@ extension CUDASelfTest {
         }
     }
 
-    func layerNormCheck(rows: Int, n: Int, residual: Bool, q: Q) throws(CUDAError) {
-        let x = rng.halves(rows * n, -2, 2), r = rng.halves(rows * n, -1, 1)
+    /// x, residual, y and codes all with row stride `ld`.
+    func layerNormCheck(rows: Int, n: Int, ld: Int, residual: Bool, q: Q) throws(CUDAError) {
+        let x = rng.halves(rows * ld, -2, 2), r = rng.halves(rows * ld, -1, 1)
         let g = rng.halves(n, 0.5, 1.5), b = rng.halves(n, -0.5, 0.5)
         let eps = 1e-5
-        let v = (0..<(rows * n)).map { CUDAReference.f16(x[$0]) + (residual ? CUDAReference.f16(r[$0]) : 0) }
+        let xc = compact(x, rows: rows, n: n, ld: ld), rc = compact(r, rows: rows, n: n, ld: ld)
+        let v = (0..<(rows * n)).map { CUDAReference.f16(xc[$0]) + (residual ? CUDAReference.f16(rc[$0]) : 0) }
         let ref = CUDAReference.layerNorm(v, rows: rows, n: n, gamma: g.map(CUDAReference.f16), beta: b.map(CUDAReference.f16), eps: eps)
         let dx = try context.upload(x), dr = try context.upload(r), dg = try context.upload(g), db = try context.upload(b)
-        let dy = try context.allocate(UInt16.self, count: rows * n)
+        let dy = try context.allocate(UInt16.self, count: rows * ld)
         try context.fill(dy, byte: 0xFF)
-        let quant = try quantOutput(q, rows: rows, n: n)
-        try kernels.layerNorm(DeviceMatrix(dx, rows: rows, cols: n), residual: residual ? DeviceMatrix(dr, rows: rows, cols: n) : nil,
-                              gamma: dg, beta: db, eps: Float(eps), y: DeviceMatrix(dy, rows: rows, cols: n), quant: quant)
-        let y = try context.download(dy, as: UInt16.self, count: rows * n).map(CUDAReference.f16)
-        let shape = "\(rows)×\(n)\(residual ? " +res" : "")"
+        let quant = try quantOutput(q, rows: rows, n: n, ld: ld)
+        try kernels.layerNorm(DeviceMatrix(dx, rows: rows, cols: n, ld: ld),
+                              residual: residual ? DeviceMatrix(dr, rows: rows, cols: n, ld: ld) : nil,
+                              gamma: dg, beta: db, eps: Float(eps), y: DeviceMatrix(dy, rows: rows, cols: n, ld: ld), quant: quant)
+        let y = compact(try context.download(dy, as: UInt16.self, count: rows * ld), rows: rows, n: n, ld: ld).map(CUDAReference.f16)
+        let shape = "\(rows)×\(n)\(ldTag(n, ld))\(residual ? " +res" : "")"
         if q == .none { check("layernorm", shape, y, ref) { abs(ref[$0]) * 0x1p-10 + 1e-4 } }
         try checkQuant("layernorm", shape, quant, ref: ref, rows: rows, n: n)
     }
 
-    func biasGeluCheck(rows: Int, n: Int, q: Q) throws(CUDAError) {
-        let x = rng.halves(rows * n, -4, 4), bias = rng.halves(n, -1, 1)
-        let ref = (0..<(rows * n)).map { CUDAReference.gelu(CUDAReference.f16(x[$0]) + CUDAReference.f16(bias[$0 % n])) }
+    /// x, y and codes all with row stride `ld`.
+    func biasGeluCheck(rows: Int, n: Int, ld: Int, q: Q) throws(CUDAError) {
+        let x = rng.halves(rows * ld, -4, 4), bias = rng.halves(n, -1, 1)
+        let xc = compact(x, rows: rows, n: n, ld: ld)
+        let ref = (0..<(rows * n)).map { CUDAReference.gelu(CUDAReference.f16(xc[$0]) + CUDAReference.f16(bias[$0 % n])) }
         let dx = try context.upload(x), db = try context.upload(bias)
-        let dy = try context.allocate(UInt16.self, count: rows * n)
+        let dy = try context.allocate(UInt16.self, count: rows * ld)
         try context.fill(dy, byte: 0xFF)
-        let quant = try quantOutput(q, rows: rows, n: n)
-        try kernels.biasGelu(DeviceMatrix(dx, rows: rows, cols: n), bias: db, y: DeviceMatrix(dy, rows: rows, cols: n), quant: quant)
-        let y = try context.download(dy, as: UInt16.self, count: rows * n).map(CUDAReference.f16)
-        let shape = "\(rows)×\(n)"
+        let quant = try quantOutput(q, rows: rows, n: n, ld: ld)
+        try kernels.biasGelu(DeviceMatrix(dx, rows: rows, cols: n, ld: ld), bias: db,
+                             y: DeviceMatrix(dy, rows: rows, cols: n, ld: ld), quant: quant)
+        let y = compact(try context.download(dy, as: UInt16.self, count: rows * ld), rows: rows, n: n, ld: ld).map(CUDAReference.f16)
+        let shape = "\(rows)×\(n)\(ldTag(n, ld))"
         if q == .none { check("bias-gelu", shape, y, ref) { abs(ref[$0]) * 0x1p-10 + 5 * 0x1p-22 } }
         // GELU near −3…−5 is 0.5·x·(1 + erf) with erf ≈ −1: f32 cancellation, ~|x|·2⁻²² absolute.
         try checkQuant("bias-gelu", shape, quant, ref: ref, rows: rows, n: n, absError: 5 * 0x1p-22)
     }
 
-    func embeddingCheck(batch: Int, seq: Int, n: Int) throws(CUDAError) {
+    /// q: .int8 (codes too) or .none (fp16 y only).
+    func embeddingCheck(batch: Int, seq: Int, n: Int, q: Q = .int8) throws(CUDAError) {
         let rows = batch * seq, vocab = 50, types = 2
         let ids = (0..<rows).map { _ in Int32(rng.int(0...(vocab - 1))) }
         let tt = (0..<rows).map { _ in Int32(rng.int(0...(types - 1))) }
@@ -103,13 +138,13 @@ extension CUDASelfTest {
         let ref = CUDAReference.layerNorm(v, rows: rows, n: n, gamma: g.map(CUDAReference.f16), beta: b.map(CUDAReference.f16), eps: 1e-12)
         let dy = try context.allocate(UInt16.self, count: rows * n)
         try context.fill(dy, byte: 0xFF)
-        let quant = try quantOutput(.int8, rows: rows, n: n)
+        let quant = try quantOutput(q, rows: rows, n: n)
         try kernels.embeddingLayerNorm(ids: try context.upload(ids), types: try context.upload(tt), rows: rows, seq: seq,
                                        word: try context.upload(word), position: try context.upload(pos), type: try context.upload(typ),
                                        gamma: try context.upload(g), beta: try context.upload(b), n: n, eps: 1e-12,
                                        y: DeviceMatrix(dy, rows: rows, cols: n), quant: quant)
         let y = try context.download(dy, as: UInt16.self, count: rows * n).map(CUDAReference.f16)
-        check("embed-layernorm", "\(batch)×\(seq)×\(n)", y, ref) { abs(ref[$0]) * 0x1p-10 + 1e-4 }
+        check("embed-layernorm", "\(batch)×\(seq)×\(n)\(q == .none ? " fp16" : "")", y, ref) { abs(ref[$0]) * 0x1p-10 + 1e-4 }
         try checkQuant("embed-layernorm", "\(batch)×\(seq)×\(n)", quant, ref: ref, rows: rows, n: n)
     }
 

@@ -1,27 +1,19 @@
 // CUDA C source, compiled at run time by NVRTC (see KernelCompiler). Edit the text here.
 extension KernelSources {
-    /// Row kernels: layernorm (+ residual, + embeddings), bias + GELU, token-wise INT8/FP8 quantization, elementwise add.
-    static let normSource = #"""
-// Row kernels: layernorm (optionally after a residual add or an embedding lookup), bias + GELU,
-// each optionally followed by token-wise activation quantization, and an elementwise add.
-// One block per row (token); the row is staged in dynamic shared memory as floats (n·4 bytes).
-//
-// Quantization (QMODE): 0 none; 1 INT8 symmetric, scale s = absmax/127, q = rn(v / s)
-// clamped to ±127 (the CPU's formula); 2 FP8 e4m3, s = absmax/448, q = e4m3(v / s). An all-zero row
-// gets scale 0 and q = 0. Rows are quantized from the float values (before the fp16 rounding
-// of the optional y output).
-
+    /// Helpers shared by the row kernels (`normSource`) and the register-resident ones (`rowsSource`).
+    static let rowHelperSource = #"""
 /// Whether a row of n fp16 (or 8-bit) values at p can be moved 8 at a time (16-byte fp16 / 8-byte
 /// code accesses): n % 8 == 0 and p aligned to 8 elements.
 __device__ __forceinline__ bool vec8(const void *p, int n, int elemBytes) {
     return n % 8 == 0 && (((unsigned long)p) & (unsigned long)(8 * elemBytes - 1)) == 0;
 }
-/// 8 fp16 at p (16-byte aligned) → floats.
-__device__ __forceinline__ void load_h8(const h16 *p, float *o) {
-    const uint4 u = *(const uint4 *)p;
+/// 8 fp16 (one 16-byte word) → floats.
+__device__ __forceinline__ void unpack_h8(const uint4 u, float *o) {
     const u32 w[4] = {u.x, u.y, u.z, u.w};
     for (int j = 0; j < 4; j++) { o[2 * j] = h2f((h16)(w[j] & 0xFFFF)); o[2 * j + 1] = h2f((h16)(w[j] >> 16)); }
 }
+/// 8 fp16 at p (16-byte aligned) → floats.
+__device__ __forceinline__ void load_h8(const h16 *p, float *o) { unpack_h8(*(const uint4 *)p, o); }
 /// 8 floats → fp16 at p (16-byte aligned).
 __device__ __forceinline__ void store_h8(h16 *p, const float *v) {
     uint4 u;
@@ -39,6 +31,25 @@ __device__ __forceinline__ u8 code_of(float v) {
     }
     return f2e4m3(v);
 }
+/// Two floats → two FP8 e4m3 bytes (lo in bits 0–7), each exactly as f2e4m3 converts it.
+__device__ __forceinline__ u32 e4m3x2(float lo, float hi) {
+    unsigned short r; asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(r) : "f"(hi), "f"(lo)); return (u32)r;
+}
+"""#
+
+    /// Row kernels: layernorm (+ residual, + embeddings), bias + GELU, token-wise INT8/FP8 quantization, elementwise add.
+    /// (The kernels for any row length; `rowsSource` has the faster ones for the common lengths.)
+    static let normSource = rowHelperSource + #"""
+// Row kernels: layernorm (optionally after a residual add or an embedding lookup), bias + GELU,
+// each optionally followed by token-wise activation quantization, and an elementwise add.
+// One block per row (token); the row is staged in dynamic shared memory as floats (n·4 bytes).
+// These take any n and alignment; for the common n with aligned rows CUDAKernels launches the
+// register-resident kernels of rowsSource instead, which compute the same values.
+//
+// Quantization (QMODE): 0 none; 1 INT8 symmetric, scale s = absmax/127, q = rn(v / s)
+// clamped to ±127 (the CPU's formula); 2 FP8 e4m3, s = absmax/448, q = e4m3(v / s). An all-zero row
+// gets scale 0 and q = 0. Rows are quantized from the float values (before the fp16 rounding
+// of the optional y output).
 
 /// Quantizes buf[0..<n] (absmax over the row) into q (i8 or e4m3 bytes) and writes the scale.
 template <int QMODE>

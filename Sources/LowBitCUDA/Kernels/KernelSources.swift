@@ -31,7 +31,7 @@ public enum KernelSources {
 
     /// Every unit LowBit compiles (for compile checks).
     public static func all() -> [Unit] {
-        var u = [norm()]
+        var u = [norm()] + RowPlan.all.map(rows)
         for kind in GemmKind.allCases { for c in GemmConfig.candidates { u.append(gemm(c, kind: kind)) } }
         for c in GemmConfig.candidates { u.append(gemmF16(c)) }
         u.append(encoder())

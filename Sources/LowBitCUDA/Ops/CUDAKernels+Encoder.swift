@@ -1,4 +1,4 @@
-/// The FP16 GEMM and token-wise quantization of an fp16 matrix (encoder building blocks).
+/// The FP16 GEMM (an encoder building block; `quantizeRows` is with the row kernels).
 extension CUDAKernels {
     /// C[m, n] = fp16(Σ_k A[m, k]·B[n, k] + bias[n]) (+ GELU), f32 accumulation on tensor cores.
     ///
@@ -33,24 +33,5 @@ extension CUDAKernels {
     public func defaultF16Config(m: Int, n: Int) -> GemmConfig {
         let tiles128 = ((m + 127) / 128) * ((n + 127) / 128)
         return tiles128 >= 2 * context.device.multiprocessors ? .c128x128k128 : .c64x128k128
-    }
-
-    /// Token-wise quantization of x: [rows, n] fp16 into `quant` (codes [rows, n], scales [rows]),
-    /// with the rules of `layerNorm`'s quantized output.
-    public func quantizeRows(_ x: DeviceMatrix, quant: ActivationQuantization) throws(CUDAError) {
-        let rows = x.rows, n = x.cols
-        guard n > 0, n <= 12288 else { throw .invalidArgument("quantizeRows: row length \(n) must be 1…12288") }
-        try x.validate("x", elementBytes: 2)
-        guard quant.codes.rows == rows, quant.codes.cols == n else {
-            throw .invalidArgument("quantizeRows: codes are \(quant.codes.rows)×\(quant.codes.cols), expected \(rows)×\(n)")
-        }
-        try quant.codes.validate("codes", elementBytes: 1)
-        guard quant.scales.byteCount >= 4 * rows else { throw .invalidArgument("quantizeRows: scales need \(rows) floats") }
-        if rows == 0 { return }
-        let name: String
-        switch quant { case .int8: name = "lb_quant_rows_q8"; case .fp8e4m3: name = "lb_quant_rows_fp8" }
-        let f = try function(name, in: KernelSources.encoder())
-        try f.launch(grid: (rows, 1, 1), block: (Self.rowThreads(n), 1, 1), sharedBytes: n * 4, [
-            x.argument, .int(x.ld), .int(n), quant.codes.argument, .int(quant.codes.ld), .buffer(quant.scales)])
     }
 }

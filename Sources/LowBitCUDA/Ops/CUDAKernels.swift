@@ -9,6 +9,10 @@ public final class CUDAKernels: @unchecked Sendable {
     let lock = Lock()
     private var modules: [String: CUDAModule] = [:]
     private var functions: [String: CUDAFunction] = [:]
+    /// Row ops (layerNorm, embeddingLayerNorm, biasGelu, quantizeRows) on the register-resident
+    /// kernels where `RowPlan` has the row length and the rows are aligned; false: always the
+    /// shared-memory kernels (the self-test and the bench compare the two).
+    public var registerRowKernels = true
     /// Forces one GEMM tile configuration (bench and tests); nil: `defaultConfig(kind:m:n:)`.
     public var gemmConfigOverride: GemmConfig?
     /// Forces one Hopper GEMM tile (bench and tests) where it suits the operands.
