@@ -24,7 +24,8 @@ extension KernelSources {
         }
 
         """
-        let options = ["--gpu-architecture=sm_90a", "-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)"]
+        let options = ["--gpu-architecture=sm_90a", "-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
+                       "-DPINGPONG=\(config.pingPong ? 1 : 0)"]
         return Unit(name: "wgmma-\(operands)-\(config.name)", source: commonSource + wgmmaHead + mma + wgmmaBody, options: options)
     }
 
@@ -62,6 +63,13 @@ typedef int acc_t;
 typedef float acc_t;
 #endif
 #define NACC (BN / 2)
+#ifndef PINGPONG
+#define PINGPONG 0
+#endif
+#define HALVES (PINGPONG ? 2 : 1)             // m64 halves of the tile one consumer group computes
+#if PINGPONG && OPS == 1
+#error "FP8 keeps the cooperative schedule (its promoted accumulators need the registers)"
+#endif
 
 /// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
 struct __align__(64) TensorMap { unsigned long long v[16]; };
@@ -125,7 +133,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
     const int units = tilesN * ((M + BM - 1) / BM), unit0 = blockIdx.x, unitStep = gridDim.x;
 #define TILE_M0(u) (((u) / tilesN) * BM)
     if (threadIdx.x == 0) {
-        for (int s = 0; s < STAGES; s++) { mbar_init(full + 8 * s, 1); mbar_init(empty + 8 * s, NCONS); }
+        for (int s = 0; s < STAGES; s++) { mbar_init(full + 8 * s, 1); mbar_init(empty + 8 * s, PINGPONG ? 1 : NCONS); }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
     __syncthreads();
@@ -148,9 +156,14 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
     asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
     const int c = wg - 1, warp = t >> 5, lane = t & 31;
     float *sbS = epi + c * 2 * BN, *biasS = sbS + BN;
-    int it = 0;
-    for (int u = unit0; u < units; u += unitStep) {
-        const int m0 = TILE_M0(u), n0 = (u % tilesN) * BN;
+    const u32 stage = stg + c * 64 * 128;
+    const bool vec = (((unsigned long)C) & 15) == 0 && (ldc & 7) == 0;
+    // Cooperative: both groups on every tile, group c on rows 64c…64c + 63. Ping-pong: group c on
+    // every other tile (c, c + 2, …), all 128 rows, so that one group's epilogue runs while the
+    // other's wgmma keep the tensor cores busy.
+    for (int u = unit0 + (PINGPONG ? c * unitStep : 0); u < units; u += (PINGPONG ? 2 : 1) * unitStep) {
+        const int m0 = TILE_M0(u) + (PINGPONG ? 0 : c * 64), n0 = (u % tilesN) * BN;
+        int it = ((u - unit0) / unitStep) * kTiles;       // the ring position of this tile's first k tile
         consumer_sync(c);                     // the previous tile's epilogue has read sbS / biasS
         for (int i = t; i < BN; i += 128) {
             const int col = n0 + i;
@@ -161,39 +174,35 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
             biasS[i] = bias && col < N ? h2f(bias[col]) : 0.0f;
         }
-#if OPS != 2
-        const int r0 = m0 + c * 64 + warp * 16 + (lane >> 2);
-        const float sa0 = r0 < M ? sa[r0] : 0.0f, sa1 = r0 + 8 < M ? sa[r0 + 8] : 0.0f;
-#endif
-        acc_t d[NACC];
+        acc_t d[HALVES][NACC];
 #if OPS == 1
-        float total[NACC];
+        float total[HALVES][NACC];
         #pragma unroll
-        for (int i = 0; i < NACC; i++) { total[i] = 0.0f; d[i] = 0.0f; }
+        for (int i = 0; i < NACC; i++) { total[0][i] = 0.0f; d[0][i] = 0.0f; }
 #else
         #pragma unroll
-        for (int i = 0; i < NACC; i++) d[i] = 0;
+        for (int h = 0; h < HALVES; h++)
+            #pragma unroll
+            for (int i = 0; i < NACC; i++) d[h][i] = 0;
 #endif
         for (int kt = 0; kt < kTiles; kt++, it++) {
             const int s = it % STAGES;
             mbar_wait(full + 8 * s, (it / STAGES) & 1);
-            const u32 a = sA + s * BM * BKB + c * 64 * BKB, b = sB + s * BN * BKB;
+            const u32 a = sA + s * BM * BKB + (PINGPONG ? 0 : c * 64 * BKB), b = sB + s * BN * BKB;
             wgmma_fence();
             #pragma unroll
             for (int kk = 0; kk < 4; kk++) {
-                // Each k step is 32 bytes into the 128-byte swizzled rows.
-#if OPS == 1
-                wgmma_tile(d, smem_desc(a + 32 * kk), smem_desc(b + 32 * kk), kk > 0);
-#else
-                wgmma_tile(d, smem_desc(a + 32 * kk), smem_desc(b + 32 * kk), 1);
-#endif
+                // Each k step is 32 bytes into the 128-byte swizzled rows; half h is rows 64h….
+                #pragma unroll
+                for (int h = 0; h < HALVES; h++)
+                    wgmma_tile(d[h], smem_desc(a + h * 64 * BKB + 32 * kk), smem_desc(b + 32 * kk), OPS == 1 ? kk > 0 : 1);
             }
             wgmma_commit();
 #if OPS == 1
             wgmma_wait0();
             if (t == 0) release_stage(empty + 8 * s);
             #pragma unroll
-            for (int i = 0; i < NACC; i++) total[i] += d[i];
+            for (int i = 0; i < NACC; i++) total[0][i] += d[0][i];
 #else
             // Keep this k tile's wgmma group in flight; release the stage of the previous one.
             wgmma_wait1();
@@ -205,63 +214,69 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
         if (t == 0 && kTiles > 0) release_stage(empty + 8 * ((it + STAGES - 1) % STAGES));
 #endif
         consumer_sync(c);                     // sbS / biasS written by every thread of the group
-#if OPS == 1
-        const float *acc = total;
-#else
-        const acc_t *acc = d;
-#endif
         // Accumulator layout (per warp 16 rows): register 4j + {0, 1, 2, 3} holds
         // (row, col), (row, col + 1), (row + 8, col), (row + 8, col + 1), row = lane / 4,
-        // col = 8j + 2·(lane % 4). The epilogue goes in rounds of 64 columns: values → fp16 pairs
-        // into this group's 64 × 64 staging tile (16-byte chunks XOR-swizzled by row), then
+        // col = 8j + 2·(lane % 4). The epilogue goes in rounds of 64 rows × 64 columns: values →
+        // fp16 pairs into this group's staging tile (16-byte chunks XOR-swizzled by row), then
         // 16-byte stores of whole row segments (direct 4-byte stores left 16-byte holes per
         // 32-byte sector and made the epilogue cost as much as 15 k tiles).
-        const u32 stage = stg + c * 64 * 128;
-        const bool vec = (((unsigned long)C) & 15) == 0 && (ldc & 7) == 0;
         #pragma unroll
-        for (int rd = 0; rd < BN / 64; rd++) {
-            #pragma unroll
-            for (int jj = 0; jj < 8; jj++) {
-                const int j = 8 * rd + jj, i = 8 * j + 2 * (lane & 3);
-                const float2 bb = *(const float2 *)(biasS + i);
-#if OPS != 2
-                const float2 ss = *(const float2 *)(sbS + i);
-#endif
-                #pragma unroll
-                for (int h = 0; h < 2; h++) {
-#if OPS == 2
-                    float v0 = (float)acc[4 * j + 2 * h] + bb.x, v1 = (float)acc[4 * j + 2 * h + 1] + bb.y;
+        for (int h = 0; h < HALVES; h++) {
+#if OPS == 1
+            const float *acc = total[h];
 #else
-                    const float sr = h ? sa1 : sa0;
-                    float v0 = dequant((float)acc[4 * j + 2 * h], sr, ss.x, bb.x);
-                    float v1 = dequant((float)acc[4 * j + 2 * h + 1], sr, ss.y, bb.y);
+            const acc_t *acc = d[h];
 #endif
-                    if (act) { v0 = gelu_erf(v0); v1 = gelu_erf(v1); }
-                    const int row = warp * 16 + (lane >> 2) + 8 * h, cc = 8 * jj + 2 * (lane & 3);
-                    const u32 addr = stage + row * 128 + (((cc >> 3) ^ (row & 7)) << 4) + (cc & 7) * 2;
-                    asm volatile("st.shared.u32 [%0], %1;\n" :: "r"(addr), "r"(pack_h2(v0, v1)) : "memory");
-                }
-            }
-            consumer_sync(c);
+            const int mh = m0 + 64 * h;
+#if OPS != 2
+            const int r0 = mh + warp * 16 + (lane >> 2);
+            const float sa0 = r0 < M ? sa[r0] : 0.0f, sa1 = r0 + 8 < M ? sa[r0 + 8] : 0.0f;
+#endif
             #pragma unroll
-            for (int q = 0; q < 4; q++) {
-                const int id = 128 * q + t, row = id >> 3, ch = id & 7;
-                const int gr = m0 + c * 64 + row, gc = n0 + 64 * rd + 8 * ch;
-                uint4 v;
-                asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                             : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(stage + row * 128 + ((ch ^ (row & 7)) << 4)) : "memory");
-                if (gr >= M || gc >= N) continue;
-                h16 *out = C + (long)gr * ldc + gc;
-                if (vec && gc + 8 <= N) {
-                    *(uint4 *)out = v;
-                } else {
-                    for (int e = 0; e < 8 && gc + e < N; e++) {
-                        const u32 w = e < 2 ? v.x : e < 4 ? v.y : e < 6 ? v.z : v.w;
-                        out[e] = (h16)(w >> (16 * (e & 1)));
+            for (int rd = 0; rd < BN / 64; rd++) {
+                #pragma unroll
+                for (int jj = 0; jj < 8; jj++) {
+                    const int j = 8 * rd + jj, i = 8 * j + 2 * (lane & 3);
+                    const float2 bb = *(const float2 *)(biasS + i);
+#if OPS != 2
+                    const float2 ss = *(const float2 *)(sbS + i);
+#endif
+                    #pragma unroll
+                    for (int e = 0; e < 2; e++) {
+#if OPS == 2
+                        float v0 = (float)acc[4 * j + 2 * e] + bb.x, v1 = (float)acc[4 * j + 2 * e + 1] + bb.y;
+#else
+                        const float sr = e ? sa1 : sa0;
+                        float v0 = dequant((float)acc[4 * j + 2 * e], sr, ss.x, bb.x);
+                        float v1 = dequant((float)acc[4 * j + 2 * e + 1], sr, ss.y, bb.y);
+#endif
+                        if (act) { v0 = gelu_erf(v0); v1 = gelu_erf(v1); }
+                        const int row = warp * 16 + (lane >> 2) + 8 * e, cc = 8 * jj + 2 * (lane & 3);
+                        const u32 addr = stage + row * 128 + (((cc >> 3) ^ (row & 7)) << 4) + (cc & 7) * 2;
+                        asm volatile("st.shared.u32 [%0], %1;\n" :: "r"(addr), "r"(pack_h2(v0, v1)) : "memory");
                     }
                 }
+                consumer_sync(c);
+                #pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    const int id = 128 * q + t, row = id >> 3, ch = id & 7;
+                    const int gr = mh + row, gc = n0 + 64 * rd + 8 * ch;
+                    uint4 v;
+                    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(stage + row * 128 + ((ch ^ (row & 7)) << 4)) : "memory");
+                    if (gr >= M || gc >= N) continue;
+                    h16 *out = C + (long)gr * ldc + gc;
+                    if (vec && gc + 8 <= N) {
+                        *(uint4 *)out = v;
+                    } else {
+                        for (int k8 = 0; k8 < 8 && gc + k8 < N; k8++) {
+                            const u32 w = k8 < 2 ? v.x : k8 < 4 ? v.y : k8 < 6 ? v.z : v.w;
+                            out[k8] = (h16)(w >> (16 * (k8 & 1)));
+                        }
+                    }
+                }
+                consumer_sync(c);             // the staging tile is free for the next round
             }
-            consumer_sync(c);                 // the staging tile is free for the next round
         }
     }
     }
@@ -273,7 +288,10 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 /// columns per output tile, a `stages`-deep ring of 128-byte K slices.
 public struct WgmmaConfig: Sendable, Hashable, CustomStringConvertible {
     public var bn: Int, stages: Int
-    public var name: String { "128x\(bn)-s\(stages)" }
+    /// Ping-pong: each consumer group computes whole 128 × bn tiles, alternating tiles with the
+    /// other group (its epilogue overlaps the other's main loop); else both share every tile.
+    public var pingPong = false
+    public var name: String { "128x\(bn)-s\(stages)" + (pingPong ? "-pp" : "") }
     public var description: String { name }
     /// Dynamic shared memory: the ring, 1024 bytes of alignment slack, the mbarriers, and per
     /// consumer the tile's column scales and bias (2 × 2 × bn floats) and an 8 KB output staging tile.
@@ -282,9 +300,10 @@ public struct WgmmaConfig: Sendable, Hashable, CustomStringConvertible {
     public static let n256s4 = WgmmaConfig(bn: 256, stages: 4)
     public static let n128s6 = WgmmaConfig(bn: 128, stages: 6)
     public static let n192s4 = WgmmaConfig(bn: 192, stages: 4)
+    public static let n128s6pp = WgmmaConfig(bn: 128, stages: 6, pingPong: true)
     /// Candidates per operand kind: FP8 keeps a second (promoted) accumulator set, so its tile is
     /// at most 128 wide (2 × 64 f32 registers per thread).
     public static func candidates(_ operands: GemmOperands) -> [WgmmaConfig] {
-        operands == .eightBit(.fp8e4m3) ? [.n128s6] : [.n256s4, .n128s6, .n192s4]
+        operands == .eightBit(.fp8e4m3) ? [.n128s6] : [.n256s4, .n128s6, .n192s4, .n128s6pp]
     }
 }
