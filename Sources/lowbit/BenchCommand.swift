@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
             --seq pair of the comma lists and every recipe of --recipes (e.g. --batch 1,8,32 --seq \
             128,256 --recipes fp16,int8,fp8,w4a8,tuned --backend auto). Each measurement is also \
             printed to stderr as it comes ("encoder model=… batch=… seq=… recipe=… ms=…", the lines \
-            of `lowbit cuda encoder-bench`).
+            of `lowbit cuda encoder-bench`). --warmup, --repeats and --text do not apply there.
 
             Text: --text FILE (non-empty lines), else ../shared/data/labelled/lee50-docs.txt, else a \
             built-in sample; read again from its start when a shape needs more tokens. Memory: the \
@@ -37,7 +37,7 @@ struct BenchCommand: ParsableCommand {
             op), simulated (quantize → dequantize in FP32) or float.
             """)
 
-    @Argument(help: "Hugging Face model directory, .gguf file or quantized directory (lowbit quantize).") var model: String
+    @Argument(help: "Hugging Face model directory, .gguf file or quantized directory (lowbit quantize); with --device cuda also bert-base or bert-large (random weights).") var model: String
     @Option(help: "Encoder: sequences per forward pass; with --device cuda a comma list (1,2,4) runs each.") var batch: String?
     @Option(help: "Encoder: tokens per sequence, [CLS] and [SEP] included; with --device cuda a comma list (128,256).") var seq: String?
     @Option(help: "Decoder: prompt tokens prefilled per run.") var promptTokens: Int?
