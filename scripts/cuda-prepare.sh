@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 MODEL=.models/all-MiniLM-L6-v2
 BIN=.build-cuda-static/release/lowbit
 [ -d "$MODEL" ] || { echo "$MODEL missing (scripts/fetch-models.sh)" >&2; exit 1; }
-git check-ignore -q .device || { echo ".device/ is not git-ignored; add it to .gitignore first" >&2; exit 1; }
+git check-ignore -q .device/ || { echo ".device/ is not git-ignored; add it to .gitignore first" >&2; exit 1; }
 if [ "${1:-}" != --skip-build ]; then
   swift build -c release --static-swift-stdlib --scratch-path .build-cuda-static --product lowbit
 fi
