@@ -37,7 +37,6 @@ let package = Package(
             ]),
         .executableTarget(
             name: "lowbit-bench", dependencies: ["LowBitCore", "CLowBitKernels", "LowBitQuant", "LowBitModels"]),
-        .executableTarget(name: "lowbit-cuda-check", dependencies: ["LowBitCUDA"]),
         .testTarget(name: "LowBitCoreTests", dependencies: ["LowBitCore", "CLowBitKernels"]),
         .testTarget(name: "LowBitCUDATests", dependencies: ["LowBitCUDA", "LowBitCore"]),
         .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"], resources: [.copy("Fixtures")]),

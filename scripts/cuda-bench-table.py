@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Builds the markdown tables of docs/benchmarks.md's GPU section from the logs that
-scripts/cuda-bench.sh leaves in OUT_DIR (encoder.log, torch.log, gemm.log, agree.log, device.txt).
+scripts/cuda-bench.sh leaves in OUT_DIR: encoder.json (an array of `lowbit bench MODEL --device
+cuda --json` reports; for a model without a complete report — a run cut short, or an older run —
+the `encoder model=…` lines of encoder.log), torch.log, gemm.log, agree.log, device.txt.
 Usage: cuda-bench-table.py OUT_DIR > table.md"""
+import json
 import os
 import re
 import sys
@@ -19,14 +22,29 @@ def fields(line):
 
 
 enc, tuned, torch_ms = {}, {}, {}
+from_json = set()  # models whose rows came from a complete JSON report
+try:
+    reports = json.loads(read("encoder.json") or "[]")
+except ValueError:
+    reports = []
+for report in reports:
+    model = report["model"].rstrip("/").split("/")[-1]
+    from_json.add(model)
+    for r in report["rows"]:
+        key = (model, r["seq"], r["batch"])
+        if r["tuned"]:
+            tuned[key] = (r["median_ms"], r["recipe"])
+        else:
+            enc[key + (r["recipe"],)] = r["median_ms"]
 for line in read("encoder.log").splitlines():
     if line.startswith("encoder "):
         f = fields(line)
-        key = (f["model"], int(f["seq"]), int(f["batch"]))
-        if f["recipe"] == "tuned":
-            tuned[key] = (float(f["ms"]), f["best"])
-        else:
-            enc[key + (f["recipe"],)] = float(f["ms"])
+        if f["model"] not in from_json:
+            key = (f["model"], int(f["seq"]), int(f["batch"]))
+            if f["recipe"] == "tuned":
+                tuned[key] = (float(f["ms"]), f["best"])
+            else:
+                enc[key + (f["recipe"],)] = float(f["ms"])
 for line in read("torch.log").splitlines():
     if line.startswith("torch "):
         f = fields(line)
@@ -35,7 +53,7 @@ for line in read("torch.log").splitlines():
 print("Device:\n```\n" + read("device.txt").strip() + "\n```\n")
 agree = [l for l in read("agree.log").splitlines() if l.startswith(("PASS", "FAIL", "INFO", "encoder-agree", "GPU encoder", "## random"))]
 if agree:
-    print("Agreement (`lowbit-cuda-check encoder-agree`): all-MiniLM-L6-v2's real weights, then a random-weights BERT:\n```\n" + "\n".join(agree) + "\n```\n")
+    print("Agreement (`lowbit cuda encoder-agree`): all-MiniLM-L6-v2's real weights, then a random-weights BERT:\n```\n" + "\n".join(agree) + "\n```\n")
 
 keys = sorted({k[:3] for k in enc} | {k[:3] for k in torch_ms})
 recipes = ["fp16", "int8", "fp8", "w4a8"]

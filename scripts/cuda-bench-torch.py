@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Baselines for `lowbit-cuda-check encoder-bench`: HF transformers BertModel in FP16 (eager and
+"""Baselines for `lowbit bench bert-base|bert-large --device cuda` (`lowbit cuda encoder-bench`): HF transformers BertModel in FP16 (eager and
 SDPA attention) and torch.compile (default mode, SDPA model) on the same grid, random weights,
 random token ids, full-length sequences (attention_mask all ones), no pooler. Timed with CUDA
 events like LowBit's bench: median of 7 samples of >= 5 ms after warm-up.

@@ -6,11 +6,15 @@
 #
 # Usage, on the device machine from the repository root:
 #   scripts/cuda-bench.sh BIN PACK_DIR OUT_DIR [--quick] [--part lowbit|torch|all]
-# BIN: the statically linked lowbit-cuda-check (or BIN.xz); PACK_DIR: made here by
-# `lowbit quantize .models/all-MiniLM-L6-v2 --recipe w8a8 --out Q` and
-# `lowbit-cuda-check encoder-pack .models/all-MiniLM-L6-v2 PACK_DIR --quantized Q` (both sides then
-# run the same INT8 weight codes). $LOWBIT_CUDA_CACHE may point at a kernel cache made by
-# `lowbit-cuda-check compile` (else NVRTC compiles on the device).
+# BIN: the statically linked `lowbit` (or BIN.xz); BIN and PACK_DIR are made here, on the CPU
+# machine, by scripts/cuda-prepare.sh (.device/lowbit.xz, .device/minilm-pack: MiniLM quantized
+# w8a8, packed by `lowbit cuda encoder-pack … --quantized Q`, so both sides run the same INT8
+# weight codes). $LOWBIT_CUDA_CACHE may point at a kernel cache made by `lowbit cuda compile`
+# (else NVRTC compiles on the device).
+# The grid runs through `lowbit bench bert-base|bert-large --device cuda … --json` (the reports
+# as one array in OUT_DIR/encoder.json, the progress lines in encoder.log), the rest through
+# `lowbit cuda …`. OUT_DIR gets 8 files: device.txt selftest.log agree.log encoder.log
+# encoder.json gemm.log torch.log benchmarks-gpu.md.
 # --quick: batch 1 and 8, seq 128 only (a smoke test). --part: LowBit only (self-test, agreement,
 # encoder grid, GEMM sweeps), the PyTorch baselines only, or both (default); the table is made
 # from whatever logs OUT_DIR holds, so two calls on the same warm machine can fill it.
@@ -25,30 +29,42 @@ while [ $# -gt 0 ]; do
 done
 mkdir -p "$OUT"
 if [[ "$BIN" == *.xz ]]; then
-  xz -dc "$BIN" > /tmp/lowbit-cuda-check 2>/dev/null \
-    || python3 -c "import lzma,sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())" "$BIN" > /tmp/lowbit-cuda-check
-  chmod +x /tmp/lowbit-cuda-check; BIN=/tmp/lowbit-cuda-check
+  xz -dc "$BIN" > /tmp/lowbit 2>/dev/null \
+    || python3 -c "import lzma,sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())" "$BIN" > /tmp/lowbit
+  chmod +x /tmp/lowbit; BIN=/tmp/lowbit
 fi
 export PYTHONUNBUFFERED=1
-GRID=(--batches 1,2,4,8,16,32,64,128 --seqs 128,256)
-[ "$QUICK" = --quick ] && GRID=(--batches 1,8 --seqs 128)
+BATCHES=1,2,4,8,16,32,64,128 SEQS=128,256
+[ "$QUICK" = --quick ] && BATCHES=1,8 SEQS=128
 
 SCRIPTS=$(dirname "$0")
 if [ "$PART" != torch ]; then
 { date -u +"%Y-%m-%d %H:%M UTC"; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
-  "$BIN" info; } > "$OUT/device.txt" 2>&1
+  "$BIN" cuda info; } > "$OUT/device.txt" 2>&1
 cat "$OUT/device.txt"
-"$BIN" selftest > "$OUT/selftest.log" 2>&1; grep -v '^PASS' "$OUT/selftest.log"
-{ "$BIN" encoder-agree "$PACK" --backend auto
+"$BIN" cuda selftest > "$OUT/selftest.log" 2>&1; grep -v '^PASS' "$OUT/selftest.log"
+{ "$BIN" cuda encoder-agree "$PACK" --backend auto
   echo "## random-weights BERT (2 layers, MiniLM shape): pack made here on the CPU"
-  "$BIN" encoder-pack --random /tmp/lowbit-random-pack && "$BIN" encoder-agree /tmp/lowbit-random-pack --backend auto; } 2>&1 | tee "$OUT/agree.log"
-"$BIN" encoder-bench "${GRID[@]}" --backend auto --tune-floor int8 --tune-cache "$OUT/autotune.json" 2>&1 | tee "$OUT/encoder.log"
+  "$BIN" cuda encoder-pack --random /tmp/lowbit-random-pack && "$BIN" cuda encoder-agree /tmp/lowbit-random-pack --backend auto; } 2>&1 | tee "$OUT/agree.log"
+: > "$OUT/encoder.log"
+WORK=$(mktemp -d)
+for MODEL in bert-base bert-large; do
+  { "$BIN" bench "$MODEL" --device cuda --batch "$BATCHES" --seq "$SEQS" --recipes fp16,int8,fp8,w4a8,tuned --tune-floor int8 \
+      --backend auto --tune-cache "$WORK/autotune.json" --json > "$WORK/encoder-$MODEL.json"; } 2>&1 | tee -a "$OUT/encoder.log"
+done
+# The reports as one JSON array (a report cut short is left out; its lines are in encoder.log).
+python3 -c 'import json, sys
+reports = []
+for p in sys.argv[1:]:
+    try: reports.append(json.load(open(p)))
+    except ValueError: pass
+print(json.dumps(reports, indent=1))' "$WORK"/encoder-*.json > "$OUT/encoder.json"
 if [ "$QUICK" != --quick ]; then
-  { "$BIN" bench-f16; "$BIN" bench gemm fp8 w4a8 large lt attention rows; } 2>&1 | tee "$OUT/gemm.log"
+  "$BIN" cuda bench f16 gemm fp8 w4a8 large lt attention rows 2>&1 | tee "$OUT/gemm.log"
 fi
 fi
 if [ "$PART" != lowbit ]; then
-  python3 "$SCRIPTS/cuda-bench-torch.py" "${GRID[@]}" 2>&1 | grep -v Warning | tee "$OUT/torch.log"
+  python3 "$SCRIPTS/cuda-bench-torch.py" --batches "$BATCHES" --seqs "$SEQS" 2>&1 | grep -v Warning | tee "$OUT/torch.log"
 fi
 python3 "$SCRIPTS/cuda-bench-table.py" "$OUT" > "$OUT/benchmarks-gpu.md"
 cat "$OUT/benchmarks-gpu.md"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Baseline for `lowbit-cuda-check bench gemm`: torch._int_mm (INT8, cuBLASLt underneath) and
+"""Baseline for `lowbit cuda bench gemm`: torch._int_mm (INT8, cuBLASLt underneath) and
 bf16 matmul on the same BERT shapes, timed with CUDA events (median of 7 samples of >= 5 ms).
 Runs on the device machine only (needs PyTorch with CUDA); prints one line per shape."""
 import torch

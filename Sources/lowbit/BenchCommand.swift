@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LowBitCore
+import LowBitCUDA
 import LowBitEval
 import LowBitIO
 import LowBitModels
@@ -21,6 +22,14 @@ struct BenchCommand: ParsableCommand {
             every run does G steps); reports prefill tokens/s and generation tokens/s at the median. \
             Defaults 512 + 128.
 
+            GPU (--device cuda, encoders): MODEL is a model or quantized directory, or bert-base / \
+            bert-large (the real configs with random weights); the forward pass runs as a CUDA graph \
+            replay, timed with CUDA events (median of 7 samples of at least 5 ms), for every --batch × \
+            --seq pair of the comma lists and every recipe of --recipes (e.g. --batch 1,8,32 --seq \
+            128,256 --recipes fp16,int8,fp8,w4a8,tuned --backend auto). Each measurement is also \
+            printed to stderr as it comes ("encoder model=… batch=… seq=… recipe=… ms=…", the lines \
+            of `lowbit cuda encoder-bench`). --warmup, --repeats and --text do not apply there.
+
             Text: --text FILE (non-empty lines), else ../shared/data/labelled/lee50-docs.txt, else a \
             built-in sample; read again from its start when a shape needs more tokens. Memory: the \
             process's high-water resident set (VmHWM) and the weight files' bytes. --threads sets \
@@ -28,9 +37,9 @@ struct BenchCommand: ParsableCommand {
             op), simulated (quantize → dequantize in FP32) or float.
             """)
 
-    @Argument(help: "Hugging Face model directory, .gguf file or quantized directory (lowbit quantize).") var model: String
-    @Option(help: "Encoder: sequences per forward pass.") var batch: Int?
-    @Option(help: "Encoder: tokens per sequence, [CLS] and [SEP] included.") var seq: Int?
+    @Argument(help: "Hugging Face model directory, .gguf file or quantized directory (lowbit quantize); with --device cuda also bert-base or bert-large (random weights).") var model: String
+    @Option(help: "Encoder: sequences per forward pass; with --device cuda a comma list (1,2,4) runs each.") var batch: String?
+    @Option(help: "Encoder: tokens per sequence, [CLS] and [SEP] included; with --device cuda a comma list (128,256).") var seq: String?
     @Option(help: "Decoder: prompt tokens prefilled per run.") var promptTokens: Int?
     @Option(help: "Decoder: tokens generated per run (greedy, with the KV cache).") var genTokens: Int?
     @Option(help: "How a quantized directory runs: simulated (FP32 GEMMs on dequantized weights) or integer (integer kernels where the scheme allows).") var engine: Engine = .simulated
@@ -39,14 +48,25 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed runs before the timed ones.") var warmup = 1
     @Option(help: "Timed runs.") var repeats = 5
     @Option(help: "Text file whose lines make the inputs.") var text: String?
-    @Flag(help: "Print one JSON object instead of the table, and no progress.") var json = false
+    @Option(help: "--device cuda: comma list of recipes (\(ArgumentLists.recipeHelp)); default the model's own (a quantized directory's recipe, else fp16). tuned adds the autotuner's row.") var recipes: String?
+    @Option(help: "--device cuda: the autotuner's floor, the fewest weight bits per GEMM it may pick (default int8; implies tuned).") var tuneFloor: String?
+    @Option(help: "--device cuda: the autotuner's JSON cache (read and updated).") var tuneCache: String?
+    @Option(help: "--device cuda: GEMM backend: own, cublasLt, or auto (the faster per shape; default).") var backend: GemmBackendPolicy?
+    @Flag(help: "Print one JSON object instead of the table, and no progress (--device cuda: progress lines on stderr still).") var json = false
 
     func validate() throws {
-        for (name, value) in [("--batch", batch), ("--seq", seq), ("--prompt-tokens", promptTokens), ("--gen-tokens", genTokens),
-                              ("--threads", threads)] {
+        for (name, value) in [("--prompt-tokens", promptTokens), ("--gen-tokens", genTokens), ("--threads", threads)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         }
-        if let seq, seq < 3 { throw ValidationError("--seq must be at least 3 ([CLS], one text token, [SEP]), got \(seq)") }
+        let (batches, seqs) = try shapes()
+        if device == .cpu {
+            if batches.count > 1 || seqs.count > 1 { throw ValidationError("lists of --batch / --seq values run with --device cuda; on the CPU give one of each") }
+            for (name, given) in [("--recipes", recipes != nil), ("--tune-floor", tuneFloor != nil), ("--tune-cache", tuneCache != nil),
+                                  ("--backend", backend != nil)] where given {
+                throw ValidationError("\(name) is a --device cuda option")
+            }
+        }
+        _ = try cudaRecipes()
         if (batch != nil || seq != nil) && (promptTokens != nil || genTokens != nil) {
             throw ValidationError("give --batch/--seq (encoder) or --prompt-tokens/--gen-tokens (decoder), not both")
         }
@@ -57,15 +77,29 @@ struct BenchCommand: ParsableCommand {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
     }
 
+    /// --batch and --seq as lists (defaults 1 and 128).
+    func shapes() throws -> (batches: [Int], seqs: [Int]) {
+        (try batch.map { try ArgumentLists.ints($0, option: "--batch") } ?? [1],
+         try seq.map { try ArgumentLists.ints($0, option: "--seq", minimum: 3, why: " ([CLS], one text token, [SEP])") } ?? [128])
+    }
+
     func run() throws {
         if let threads {
             // Parallel.threads reads LOWBIT_THREADS once, on first use: set it before any kernel runs.
             setenv("LOWBIT_THREADS", String(threads), 1)
             guard Parallel.threads == threads else { throw BenchError("--threads \(threads): the thread count was already fixed at \(Parallel.threads)") }
         }
+        let (batches, seqs) = try shapes()
+        let randomConfig = CUDAEncoderBenchmark.randomConfig(model) != nil
+        if device == .cuda && randomConfig {
+            guard promptTokens == nil && genTokens == nil else {
+                throw BenchError("\(model) is an encoder: give --batch/--seq, not --prompt-tokens/--gen-tokens")
+            }
+            return try runCUDA(batches: batches, seqs: seqs)
+        }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: model, isDirectory: &isDir) else {
-            throw BenchError("\(model): no such file or directory")
+            throw BenchError("\(model): no such file or directory\(randomConfig ? " (bert-base and bert-large with random weights run with --device cuda)" : "")")
         }
         let quantized = QuantizedModelDirectory.isQuantized(model)
         if engine == .integer && !quantized {
@@ -81,13 +115,13 @@ struct BenchCommand: ParsableCommand {
         }
         if device == .cuda {
             guard isEncoder else { throw BenchError("--device cuda runs encoders (BERT family); \(model) is a \(architecture) decoder") }
-            return try runCUDA(batch: batch ?? 1, seq: seq ?? 128)
+            return try runCUDA(batches: batches, seqs: seqs)
         }
         let (lines, textSource) = try BenchWorkload.text(explicit: text)
         let setup = BenchSetup(model: model, architecture: architecture, engine: engine, quantized: quantized, text: lines,
                                textSource: textSource, warmup: warmup, repeats: repeats, progress: !json)
         let report = isEncoder
-            ? try setup.runEncoder(batch: batch ?? 1, seq: seq ?? 128)
+            ? try setup.runEncoder(batch: batches[0], seq: seqs[0])
             : try setup.runDecoder(prompt: promptTokens ?? 512, generate: genTokens ?? 128)
         if json { try Output.printJSON(report) } else { print(report.table()) }
     }

@@ -6,5 +6,5 @@ struct LowBitCommand: ParsableCommand {
         commandName: "lowbit",
         abstract: "Post-training quantization of transformer models, and fast quantized inference.",
         subcommands: [InspectCommand.self, TokenizeCommand.self, EmbedCommand.self, GenerateCommand.self, EvalCommand.self, QuantizeCommand.self,
-                      BenchCommand.self])
+                      BenchCommand.self, CUDACommand.self])
 }

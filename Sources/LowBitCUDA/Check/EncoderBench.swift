@@ -20,22 +20,32 @@ public final class CUDAEncoderBench {
         for model in models {
             let t0 = DispatchTimer()
             print("## encoder \(model), \(kernels.context.device.name), GEMM backend \(kernels.backendPolicy.rawValue)")
-            let name = model.split(separator: "/").last.map(String.init) ?? model
             let result = try CUDAEncoderBenchmark.run(
                 model: model, batches: batches, seqs: seqs, recipes: recipes, policy: kernels.backendPolicy,
                 tuneFloor: tuneFloor, tuneCache: tuneCache, kernels: kernels) { row in
-                    let head = "encoder model=\(name) batch=\(row.batch) seq=\(row.seq)"
-                    if row.tuned {
-                        self.print("\(head) recipe=tuned floor=\(tuneFloor!) best=\(row.recipe) ms=\(format3(row.ms))")
-                    } else {
-                        self.print("\(head) recipe=\(row.recipe) ms=\(format3(row.ms))")
-                    }
+                    self.print(Self.line(model: model, row: row, tuneFloor: tuneFloor))
                 }
-            for (key, c) in result.backendChoices.sorted(by: { $0.key < $1.key }) {
-                let own = c.ownMicros.map(format3) ?? "-", lt = c.ltMicros.map(format3) ?? "-", wg = c.wgmmaMicros.map(format3) ?? "-"
-                print("backend shape=\(key) choice=\(c.backend) own_us=\(own) wgmma_us=\(wg) lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")")
-            }
+            Self.backendLines(result).forEach(print)
             print("# \(model): \(t0.format())")
+        }
+    }
+}
+
+extension CUDAEncoderBench {
+    /// A row as its log line ("encoder model=NAME batch=… seq=… recipe=… ms=…"; the tuned row
+    /// "recipe=tuned floor=F best=CHOICE"); NAME is the model path's last component.
+    public static func line(model: String, row: CUDAEncoderBenchmark.Row, tuneFloor: EncoderRecipe?) -> String {
+        let name = model.split(separator: "/").last.map(String.init) ?? model
+        let head = "encoder model=\(name) batch=\(row.batch) seq=\(row.seq)"
+        if row.tuned { return "\(head) recipe=tuned floor=\(tuneFloor.map(\.description) ?? "?") best=\(row.recipe) ms=\(format3(row.ms))" }
+        return "\(head) recipe=\(row.recipe) ms=\(format3(row.ms))"
+    }
+
+    /// The automatic backend's choices, one "backend shape=KEY choice=… own_us=… wgmma_us=… lt_us=…" line each.
+    public static func backendLines(_ result: CUDAEncoderBenchmark.Result) -> [String] {
+        result.backendChoices.sorted(by: { $0.key < $1.key }).map { key, c in
+            let own = c.ownMicros.map(format3) ?? "-", lt = c.ltMicros.map(format3) ?? "-", wg = c.wgmmaMicros.map(format3) ?? "-"
+            return "backend shape=\(key) choice=\(c.backend) own_us=\(own) wgmma_us=\(wg) lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")"
         }
     }
 }

@@ -1,7 +1,7 @@
 import LowBitModels
 
 /// The encoder benchmark as a library call (for `lowbit bench MODEL --device cuda` and
-/// `lowbit-cuda-check encoder-bench`): forward passes of a BERT encoder as CUDA graph replays
+/// `lowbit cuda encoder-bench`): forward passes of a BERT encoder as CUDA graph replays
 /// over a (batch, seq) grid for each recipe, plus optionally the autotuner's best recipe.
 /// Times: CUDA events, median of 7 samples of ≥ 5 ms (`CUDABench.time`).
 public enum CUDAEncoderBenchmark {
@@ -23,6 +23,12 @@ public enum CUDAEncoderBenchmark {
         public var backendChoices: [String: GemmBackendChoice]
     }
 
+    /// The configs that run with random weights by name: "bert-base", "bert-large".
+    public static let randomModels: [String: EncoderConfig] = ["bert-base": .bertBase, "bert-large": .bertLarge]
+
+    /// The config `model` names, if it is one of `randomModels`.
+    public static func randomConfig(_ model: String) -> EncoderConfig? { randomModels[model] }
+
     /// model: a path (`EncoderWeights.load`) or "bert-base" / "bert-large" (random weights).
     /// recipes empty: the model's own (`quantizedRecipe()`, else FP16). tuneFloor: also the
     /// fastest recipe with at least its weight bits per GEMM (remembered in `tuneCache`).
@@ -33,12 +39,7 @@ public enum CUDAEncoderBenchmark {
         let saved = k.backendPolicy
         k.backendPolicy = policy
         defer { k.backendPolicy = saved }
-        let weights: EncoderWeights
-        switch model {
-        case "bert-base": weights = .random(.bertBase)
-        case "bert-large": weights = .random(.bertLarge)
-        default: weights = try EncoderWeights.load(path: model)
-        }
+        let weights = try randomConfig(model).map { EncoderWeights.random($0) } ?? EncoderWeights.load(path: model)
         let encoder = try CUDAEncoder(weights: weights, kernels: k)
         let list = recipes.isEmpty ? [try weights.quantizedRecipe() ?? .fp16] : recipes
         let timer = CUDABench(kernels: k)

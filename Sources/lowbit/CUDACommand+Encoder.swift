@@ -1,0 +1,68 @@
+import ArgumentParser
+import LowBitCUDA
+
+extension CUDACommand {
+    struct EncoderBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "encoder-bench",
+            abstract: "BERT forward passes as CUDA graph replays over a batch × seq grid, one 'encoder model=… ms=…' line each.",
+            discussion: "The same measurement as `lowbit bench MODEL --device cuda` (CUDAEncoderBenchmark), as log lines.")
+        @Option(help: "Comma list: bert-base, bert-large (random weights) or model paths.") var models = "bert-base,bert-large"
+        @Option(help: "Comma list of batch sizes.") var batches = "1,2,4,8,16,32,64,128"
+        @Option(help: "Comma list of sequence lengths.") var seqs = "128,256"
+        @Option(help: "Comma list of recipes: \(ArgumentLists.recipeHelp).") var recipes = "fp16,int8,fp8,w4a8"
+        @Option(help: "Also the autotuner's fastest recipe with at least this recipe's weight bits per GEMM.") var tuneFloor: String?
+        @Option(help: "The autotuner's JSON cache.") var tuneCache: String?
+        @Option(help: "GEMM backend: own, cublasLt, or auto (the faster per shape).") var backend: GemmBackendPolicy = .auto
+
+        func options() throws -> CUDACheck.EncoderBenchOptions {
+            let list = try ArgumentLists.recipes(recipes, option: "--recipes")
+            var floor = try tuneFloor.map { try ArgumentLists.recipe($0, option: "--tune-floor") }
+            if list.tuned && floor == nil { floor = .w8a8 }
+            return .init(models: try ArgumentLists.strings(models, option: "--models"),
+                         batches: try ArgumentLists.ints(batches, option: "--batches"),
+                         seqs: try ArgumentLists.ints(seqs, option: "--seqs", minimum: 3, why: " ([CLS], a token, [SEP])"),
+                         recipes: list.recipes, tuneFloor: floor, tuneCache: tuneCache, backend: backend)
+        }
+        func validate() throws { _ = try options() }
+        func run() throws {
+            let o = try options()
+            try CUDACommand.check { try CUDACheck.encoderBench(o, say: CUDACommand.say); return 0 }
+        }
+    }
+
+    struct EncoderPack: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "encoder-pack",
+            abstract: "(CPU) A GPU weights pack of an HF BERT directory with CPU reference embeddings and per-layer states, for encoder-agree.")
+        @Argument(help: "HF model directory, or --random for a 2-layer random-weights BERT.") var model: String?
+        @Argument(help: "Output directory.") var out: String?
+        @Flag(help: "A 2-layer MiniLM-shaped BERT with random weights instead of a model directory.") var random = false
+        @Option(help: "A `lowbit quantize` directory of MODEL whose W8A8 codes both sides run.") var quantized: String?
+
+        /// (model directory or nil for --random, output directory).
+        func paths() throws -> (model: String?, out: String) {
+            if random, let o = model, out == nil { return (nil, o) }
+            if !random, let m = model, let o = out { return (m, o) }
+            throw ValidationError("give MODEL_DIR OUT_DIR, or --random OUT_DIR")
+        }
+        func validate() throws { _ = try paths() }
+        func run() throws {
+            let (dir, out) = try paths()
+            try CUDACommand.check {
+                try CUDACheck.encoderPack(modelDir: dir, quantizedDir: quantized, outDir: out, say: CUDACommand.say); return 0
+            }
+        }
+    }
+
+    struct EncoderAgree: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "encoder-agree",
+            abstract: "GPU encoder vs the pack's CPU references (float, simulated W8A8, layer by layer): PASS/FAIL lines.")
+        @Argument(help: "A pack made by `lowbit cuda encoder-pack`.") var pack: String
+        @Option(help: "GEMM backend: own, cublasLt, or auto.") var backend: GemmBackendPolicy?
+        func run() throws {
+            try CUDACommand.check { try CUDACheck.encoderAgree(packDir: pack, backend: backend, say: CUDACommand.say) }
+        }
+    }
+}
