@@ -21,6 +21,9 @@ extension CUDASelfTest {
                 try f16Check(m: m, n: n, k: k, bias: true, gelu: false, policy: .wgmma)
             }
         }
+        // Blocks with several tiles and more k tiles than ring stages (153 tiles of 128 × 256, 306 of
+        // 128 × 128: a ping-pong group gets two tiles), every tile configuration.
+        try gemmCheck(.int8, m: 2176, n: 2304, k: 640, configs: [], bias: true, gelu: false, via: .wgmma)
         try gemmCheck(.int8, m: 129, n: 258, k: 784, configs: [], bias: false, gelu: true, via: .wgmma)
         try gemmCheck(.fp8e4m3, m: 129, n: 258, k: 784, configs: [], bias: false, gelu: true, via: .wgmma)
         try f16Check(m: 129, n: 258, k: 784, bias: true, gelu: true, policy: .wgmma)

@@ -67,6 +67,10 @@ typedef float acc_t;
 #define PINGPONG 0
 #endif
 #define HALVES (PINGPONG ? 2 : 1)             // m64 halves of the tile one consumer group computes
+// Ping-pong splits the ring in two, one per consumer group: a group that skips the other's tiles
+// in one shared ring would wait two phases ahead on a stage, which parity waits cannot tell apart.
+#define RING (PINGPONG ? STAGES / 2 : STAGES)
+#define SLOT(r, it) ((r) * RING + (it) % RING)
 #if PINGPONG && OPS == 1
 #error "FP8 keeps the cooperative schedule (its promoted accumulators need the registers)"
 #endif
@@ -140,12 +144,12 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
     if (wg == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         if (t == 0) {
-            int it = 0;
-            for (int u = unit0; u < units; u += unitStep) {
-                const int m0 = TILE_M0(u), n0 = (u % tilesN) * BN;
-                for (int kt = 0; kt < kTiles; kt++, it++) {
-                    const int s = it % STAGES;
-                    if (it >= STAGES) mbar_wait(empty + 8 * s, ((it / STAGES) - 1) & 1);
+            int pos0 = 0, pos1 = 0;                 // positions in ring 0 and ring 1
+            for (int u = unit0, q = 0; u < units; u += unitStep, q++) {
+                const int m0 = TILE_M0(u), n0 = (u % tilesN) * BN, r = PINGPONG ? (q & 1) : 0;
+                for (int kt = 0; kt < kTiles; kt++) {
+                    const int it = r ? pos1++ : pos0++, s = SLOT(r, it);
+                    if (it >= RING) mbar_wait(empty + 8 * s, ((it / RING) - 1) & 1);
                     mbar_expect_tx(full + 8 * s, (BM + BN) * BKB);
                     tma_load(sA + s * BM * BKB, &tmA, full + 8 * s, kt * BKB, m0);
                     tma_load(sB + s * BN * BKB, &tmB, full + 8 * s, kt * BKB, n0);
@@ -163,7 +167,9 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
     // other's wgmma keep the tensor cores busy.
     for (int u = unit0 + (PINGPONG ? c * unitStep : 0); u < units; u += (PINGPONG ? 2 : 1) * unitStep) {
         const int m0 = TILE_M0(u) + (PINGPONG ? 0 : c * 64), n0 = (u % tilesN) * BN;
-        int it = ((u - unit0) / unitStep) * kTiles;       // the ring position of this tile's first k tile
+        // The ring position of this tile's first k tile (the producer counts the same way).
+        int it = (PINGPONG ? ((u - unit0) / unitStep) >> 1 : (u - unit0) / unitStep) * kTiles;
+        const int r = PINGPONG ? c : 0;
         consumer_sync(c);                     // the previous tile's epilogue has read sbS / biasS
         for (int i = t; i < BN; i += 128) {
             const int col = n0 + i;
@@ -186,8 +192,8 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
             for (int i = 0; i < NACC; i++) d[h][i] = 0;
 #endif
         for (int kt = 0; kt < kTiles; kt++, it++) {
-            const int s = it % STAGES;
-            mbar_wait(full + 8 * s, (it / STAGES) & 1);
+            const int s = SLOT(r, it);
+            mbar_wait(full + 8 * s, (it / RING) & 1);
             const u32 a = sA + s * BM * BKB + (PINGPONG ? 0 : c * 64 * BKB), b = sB + s * BN * BKB;
             wgmma_fence();
             #pragma unroll
@@ -206,12 +212,12 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #else
             // Keep this k tile's wgmma group in flight; release the stage of the previous one.
             wgmma_wait1();
-            if (t == 0 && kt > 0) release_stage(empty + 8 * ((it + STAGES - 1) % STAGES));
+            if (t == 0 && kt > 0) release_stage(empty + 8 * SLOT(r, it - 1));
 #endif
         }
 #if OPS != 1
         wgmma_wait0();
-        if (t == 0 && kTiles > 0) release_stage(empty + 8 * ((it + STAGES - 1) % STAGES));
+        if (t == 0 && kTiles > 0) release_stage(empty + 8 * SLOT(r, it - 1));
 #endif
         consumer_sync(c);                     // sbS / biasS written by every thread of the group
         // Accumulator layout (per warp 16 rows): register 4j + {0, 1, 2, 3} holds
