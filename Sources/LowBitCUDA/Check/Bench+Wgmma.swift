@@ -8,38 +8,24 @@ extension CUDABench {
         defer { kernels.wgmmaConfigOverride = nil }
         for (m, n, k) in shapes {
             for (name, operands) in variants {
-                let elem = operands == .fp16 ? 2 : 1
-                let setBytes = elem * (m * k + n * k) + 2 * m * n
-                let sets = max(1, min(4, 2 * context.device.l2Bytes / setBytes + 1))
-                let bad: (UInt8) -> Bool = { $0 & 0x7F == 0x7F || ($0 >> 3) & 0xF > 10 }
-                var bufs: [(DeviceBuffer, DeviceBuffer, DeviceBuffer)] = []
-                for _ in 0..<sets {
-                    let a = operands == .fp16 ? try context.upload(rng.halves(m * k, -1, 1)) : try context.upload(randomBytes(m * k, avoiding: bad))
-                    let b = operands == .fp16 ? try context.upload(rng.halves(n * k, -1, 1)) : try context.upload(randomBytes(n * k, avoiding: bad))
-                    bufs.append((a, b, try context.allocate(UInt16.self, count: m * n)))
-                }
-                let sa = try context.upload([Float](repeating: 0.01, count: m)), sb = try context.upload([Float](repeating: 0.01, count: n))
-                let bias = try context.upload([UInt16](repeating: 0x3C00, count: n))
+                var ops = try timingOperands(operands, m: m, n: n, k: k)
                 var results: [(WgmmaConfig, Double)] = []
                 for cfg in WgmmaConfig.candidates(operands) {
                     kernels.wgmmaConfigOverride = cfg
-                    var i = 0
                     let t = try time { () throws(CUDAError) in
-                        let (a, b, c) = bufs[i % sets]
-                        i += 1
-                        try kernels.gemmWgmma(operands, a: DeviceMatrix(a, rows: m, cols: k), b: DeviceMatrix(b, rows: n, cols: k),
-                                              scaleA: sa, scaleB: sb, bias: bias, c: DeviceMatrix(c, rows: m, cols: n))
+                        let (a, b, c) = ops.take()
+                        try kernels.gemmWgmma(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias, c: c)
                     }
                     results.append((cfg, t))
                 }
                 kernels.wgmmaConfigOverride = nil
                 let best = results.min { $0.1 < $1.1 }!
-                let ops = 2.0 * Double(m) * Double(n) * Double(k)
+                let flops = 2.0 * Double(m) * Double(n) * Double(k)
                 let peak = operands == .fp16 ? peakF16 : peak8bit
-                let pct = peak.map { " (\(format3(100 * ops / best.1 / $0))% of peak)" } ?? ""
+                let pct = peak.map { " (\(format3(100 * flops / best.1 / $0))% of peak)" } ?? ""
                 let dflt = kernels.wgmmaDefaultConfig(operands, m: m, n: n)
-                let all = results.map { "\($0.0.name) \(format3(ops / $0.1 / 1e12))" }.joined(separator: ", ")
-                print("gemm \(name) M=\(m) N=\(n) K=\(k): \(format3(ops / best.1 / 1e12)) TOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(dflt.name)) | \(all)")
+                let all = results.map { "\($0.0.name) \(format3(flops / $0.1 / 1e12))" }.joined(separator: ", ")
+                print("gemm \(name) M=\(m) N=\(n) K=\(k): \(format3(flops / best.1 / 1e12)) TOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(dflt.name)) | \(all)")
             }
         }
     }

@@ -84,30 +84,20 @@ public final class CUDABench {
         print("## GEMM fp16 (C fp16 = A·Bᵀ + bias, f32 accumulation), \(context.device.name)")
         if let p = peakF16 { print("peak (dense fp16 tensor core): \(format3(p / 1e12)) TFLOP/s") }
         for (m, n, k) in shapes {
-            let setBytes = 2 * (m * k + n * k + m * n)
-            let sets = max(1, min(4, 2 * context.device.l2Bytes / setBytes + 1))
-            let aHost = rng.halves(m * k, -1, 1), bHost = rng.halves(n * k, -1, 1)
-            var bufs: [(DeviceBuffer, DeviceBuffer, DeviceBuffer)] = []
-            for _ in 0..<sets {
-                bufs.append((try context.upload(aHost), try context.upload(bHost), try context.allocate(UInt16.self, count: m * n)))
-            }
-            let bias = try context.upload([UInt16](repeating: 0x3C00, count: n))
+            var ops = try timingOperands(.fp16, m: m, n: n, k: k)
             var results: [(GemmConfig, Double)] = []
             for cfg in GemmConfig.candidates {
-                var i = 0
                 let t = try time { () throws(CUDAError) in
-                    let (a, b, c) = bufs[i % sets]
-                    i += 1
-                    try kernels.gemmF16(a: DeviceMatrix(a, rows: m, cols: k), b: DeviceMatrix(b, rows: n, cols: k), bias: bias,
-                                        c: DeviceMatrix(c, rows: m, cols: n), config: cfg)
+                    let (a, b, c) = ops.take()
+                    try kernels.gemmF16(a: a, b: b, bias: ops.bias, c: c, config: cfg)
                 }
                 results.append((cfg, t))
             }
             let best = results.min { $0.1 < $1.1 }!
-            let ops = 2.0 * Double(m) * Double(n) * Double(k)
-            let pct = peakF16.map { " (\(format3(100 * ops / best.1 / $0))% of peak)" } ?? ""
-            let all = results.map { "\($0.0.name) \(format3(ops / $0.1 / 1e12))" }.joined(separator: ", ")
-            print("gemm fp16 M=\(m) N=\(n) K=\(k): \(format3(ops / best.1 / 1e12)) TFLOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(kernels.defaultF16Config(m: m, n: n).name)) | \(all)")
+            let flops = 2.0 * Double(m) * Double(n) * Double(k)
+            let pct = peakF16.map { " (\(format3(100 * flops / best.1 / $0))% of peak)" } ?? ""
+            let all = results.map { "\($0.0.name) \(format3(flops / $0.1 / 1e12))" }.joined(separator: ", ")
+            print("gemm fp16 M=\(m) N=\(n) K=\(k): \(format3(flops / best.1 / 1e12)) TFLOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(kernels.defaultF16Config(m: m, n: n).name)) | \(all)")
         }
     }
 
@@ -116,35 +106,21 @@ public final class CUDABench {
         print("## GEMM \(kind) (C fp16 = acc·sa·sb + bias), \(context.device.name)")
         if let p = peak8bit { print("peak (dense 8-bit tensor core): \(format3(p / 1e12)) TOPS") }
         for (m, n, k) in shapes {
-            let bBytes = kind == .w4a8 ? n * k / 2 : n * k
-            let setBytes = m * k + bBytes + 2 * m * n
-            let sets = max(1, min(4, 2 * context.device.l2Bytes / setBytes + 1))
-            let bad: (UInt8) -> Bool = kind == .fp8e4m3 ? { $0 & 0x7F == 0x7F || ($0 >> 3) & 0xF > 10 } : { _ in false }
-            let aHost = randomBytes(m * k, avoiding: bad), bHost = randomBytes(bBytes, avoiding: bad)
-            var bufs: [(DeviceBuffer, DeviceBuffer, DeviceBuffer)] = []
-            for _ in 0..<sets {
-                bufs.append((try context.upload(aHost), try context.upload(bHost), try context.allocate(UInt16.self, count: m * n)))
-            }
-            let sa = try context.upload([Float](repeating: 0.01, count: m)), sb = try context.upload([Float](repeating: 0.01, count: n))
-            let bias = try context.upload([UInt16](repeating: 0x3C00, count: n))
+            var ops = try timingOperands(.eightBit(kind), m: m, n: n, k: k)
             var results: [(GemmConfig, Double)] = []
             for cfg in GemmConfig.candidates {
-                var i = 0
                 let t = try time { () throws(CUDAError) in
-                    let (a, b, c) = bufs[i % sets]
-                    i += 1
-                    try kernels.gemm(kind: kind, a: DeviceMatrix(a, rows: m, cols: k),
-                                     b: DeviceMatrix(b, rows: n, cols: kind == .w4a8 ? k / 2 : k),
-                                     scaleA: sa, scaleB: sb, bias: bias, c: DeviceMatrix(c, rows: m, cols: n), config: cfg)
+                    let (a, b, c) = ops.take()
+                    try kernels.gemm(kind: kind, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias, c: c, config: cfg)
                 }
                 results.append((cfg, t))
             }
             let best = results.min { $0.1 < $1.1 }!
-            let ops = 2.0 * Double(m) * Double(n) * Double(k)
-            let tops = ops / best.1 / 1e12
-            let pct = peak8bit.map { " (\(format3(100 * ops / best.1 / $0))% of peak)" } ?? ""
+            let flops = 2.0 * Double(m) * Double(n) * Double(k)
+            let tops = flops / best.1 / 1e12
+            let pct = peak8bit.map { " (\(format3(100 * flops / best.1 / $0))% of peak)" } ?? ""
             let dflt = kernels.defaultConfig(kind: kind, m: m, n: n)
-            let all = results.map { "\($0.0.name) \(format3(ops / $0.1 / 1e12))" }.joined(separator: ", ")
+            let all = results.map { "\($0.0.name) \(format3(flops / $0.1 / 1e12))" }.joined(separator: ", ")
             print("gemm \(kind) M=\(m) N=\(n) K=\(k): \(format3(tops)) TOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(dflt.name)) | \(all)")
         }
     }
