@@ -9,8 +9,7 @@ import Testing
           arguments: KernelSources.all())
     func compiles(unit: KernelSources.Unit) throws {
         let compiler = KernelCompiler(arch: "sm_90", cacheDirectory: nil)
-        let cubin = try compiler.compile(source: unit.source, name: unit.name,
-                                         options: ["--gpu-architecture=sm_90", "--std=c++17"] + unit.options)
+        let cubin = try compiler.cubin(unit)      // sm_90a for the wgmma units
         #expect(cubin.count > 1000)
         #expect(cubin.prefix(4) == [0x7F, 0x45, 0x4C, 0x46])   // ELF
     }
@@ -24,6 +23,19 @@ import Testing
         } throws: { error in
             guard case .nvrtc(let call, _, _, let log) = error as? CUDAError else { return false }
             return call.hasPrefix("nvrtcCompileProgram(bad") && log.contains("undefined_thing")
+        }
+    }
+
+    /// The wgmma units use sm_90a-only instructions: for another target they are refused by
+    /// name before NVRTC runs (needs no NVRTC).
+    @Test func archSpecificUnitsNeedSm90() {
+        let unit = KernelSources.wgmma(.n256s4, operands: .eightBit(.int8))
+        #expect(unit.archSpecific)
+        #expect {
+            _ = try KernelCompiler(arch: "sm_89", cacheDirectory: nil).cubin(unit)
+        } throws: { error in
+            guard case .invalidArgument(let message) = error as? CUDAError else { return false }
+            return message.contains(unit.name) && message.contains("sm_90a") && message.contains("sm_89")
         }
     }
 }

@@ -16,7 +16,7 @@ public enum CUDACheck {
         for unit in units {
             do {
                 let t0 = clock()
-                let cubin = try compiler.cubin(source: unit.source, name: unit.name, options: unit.options)
+                let cubin = try compiler.cubin(unit)
                 say("PASS compile \(unit.name) (\(cubin.count) bytes, \(Double(clock() - t0) / Double(CLOCKS_PER_SEC)) s)")
             } catch {
                 if case .notAvailable = error { throw error }

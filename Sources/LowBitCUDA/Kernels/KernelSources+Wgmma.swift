@@ -24,9 +24,10 @@ extension KernelSources {
         }
 
         """
-        let options = ["--gpu-architecture=sm_90a", "-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
+        let options = ["-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)"]
-        return Unit(name: "wgmma-\(operands)-\(config.name)", source: commonSource + wgmmaHead + mma + wgmmaBody, options: options)
+        return Unit(name: "wgmma-\(operands)-\(config.name)", source: commonSource + wgmmaHead + mma + wgmmaBody, options: options,
+                    archSpecific: true)
     }
 
     static let wgmmaHead = #"""

@@ -7,6 +7,9 @@ public enum KernelSources {
         public var name: String
         public var source: String
         public var options: [String]
+        /// Uses sm_90a-only instructions (wgmma, TMA, setmaxnreg): compiles for sm_90a, and only
+        /// when the target is sm_90.
+        public var archSpecific = false
     }
 
     public static func norm() -> Unit { Unit(name: "norm", source: commonSource + normSource, options: []) }

@@ -53,7 +53,7 @@ public final class CUDAKernels: @unchecked Sendable {
         if let m = lock.withLock({ modules[unit.name] }) {
             module = m
         } else {
-            let cubin = try context.compiler.cubin(source: unit.source, name: unit.name, options: unit.options)
+            let cubin = try context.compiler.cubin(unit)
             module = try CUDAModule(context: context, cubin: cubin)
             lock.withLock { modules[unit.name] = module }
         }

@@ -13,7 +13,7 @@ import CLowBitCUDAShim
 /// leaves a half-written kernel; an unreadable or unwritable cache only costs a recompile.
 /// NVRTC needs no GPU, so kernels can be compiled (and checked) on any machine that has it.
 public final class KernelCompiler: @unchecked Sendable {
-    /// e.g. "sm_90"; a unit whose options name `--gpu-architecture=` keeps its own.
+    /// e.g. "sm_90".
     public let arch: String
     public let cacheDirectory: String?
     private let lock = Lock()
@@ -32,13 +32,22 @@ public final class KernelCompiler: @unchecked Sendable {
         return nil
     }
 
-    /// CUBIN for `source`, from memory, disk or NVRTC. `name` names the file and the NVRTC program.
-    public func cubin(source: String, name: String, options: [String] = []) throws(CUDAError) -> [UInt8] {
+    /// CUBIN for a kernel unit: for `arch`, or for sm_90a when the unit uses sm_90a-only
+    /// instructions (then only if `arch` is sm_90; `.invalidArgument` otherwise).
+    public func cubin(_ unit: KernelSources.Unit) throws(CUDAError) -> [UInt8] {
+        guard unit.archSpecific else { return try cubin(source: unit.source, name: unit.name, options: unit.options) }
+        guard arch == "sm_90" else {
+            throw .invalidArgument("\(unit.name) uses sm_90a instructions (wgmma, TMA, setmaxnreg); it cannot be compiled for \(arch)")
+        }
+        return try cubin(source: unit.source, name: unit.name, options: unit.options, target: "sm_90a")
+    }
+
+    /// CUBIN for `source`, from memory, disk or NVRTC. `name` names the file and the NVRTC program;
+    /// `target` overrides `arch` (e.g. its arch-specific "a" variant).
+    public func cubin(source: String, name: String, options: [String] = [], target: String? = nil) throws(CUDAError) -> [UInt8] {
         let version = try CUDALibraries.nvrtcVersion()
-        // A unit may name its own architecture (e.g. sm_90a for wgmma/TMA kernels).
-        let archOption = options.contains { $0.hasPrefix("--gpu-architecture=") } ? [] : ["--gpu-architecture=\(arch)"]
         let extra = environment("LOWBIT_NVRTC_OPTIONS").map { $0.split(separator: " ").map(String.init) } ?? []
-        let allOptions = archOption + ["--std=c++17"] + options + extra
+        let allOptions = ["--gpu-architecture=\(target ?? arch)", "--std=c++17"] + options + extra
         let key = Self.hashHex(source + "\u{0}" + allOptions.joined(separator: "\u{1}") + "\u{0}nvrtc\(version.major).\(version.minor)")
         let file = cacheDirectory.map { "\($0)/\(name)-\(key).cubin" }
         if let hit = lock.withLock({ memory[key] }) { return hit }
