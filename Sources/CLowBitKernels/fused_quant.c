@@ -6,6 +6,14 @@
 /// The row to write t into: y's row, or the private buffer.
 static float *target_row(float *y, size_t ldy, size_t r, float *buf) { return y ? y + r * ldy : buf; }
 
+/// A private row of n floats when `needed` (the caller has no y row to work in), else NULL;
+/// *ok is 0 when the allocation failed.
+static float *row_buffer(int needed, size_t n, int *ok) {
+    float *b = needed ? malloc((n ? n : 1) * sizeof(float)) : NULL;
+    *ok = !needed || b != NULL;
+    return b;
+}
+
 /// Quantizes row r (t: n floats) into scales[r] and q's row r when q is set; keeps in *bad the
 /// first non-finite index (r*n + c) seen so far.
 static void quantize_row(size_t r, size_t n, const float *t, float qmax, float *scales, int8_t *q,
@@ -19,11 +27,9 @@ ptrdiff_t lb_norm_quant_rows(size_t rows, size_t n, const float *x, size_t ldx, 
                              size_t ldres, float *sum, size_t ldsum, lb_norm_kind kind,
                              const float *gamma, const float *beta, float eps, float *y,
                              size_t ldy, float qmax, float *scales, int8_t *q, size_t ldq) {
-    float *buf = NULL;
-    if (!y && (q || (res && !sum))) {
-        buf = malloc((n ? n : 1) * sizeof(float));
-        if (!buf) return -2;
-    }
+    int ok;
+    float *buf = row_buffer(!y && (q || (res && !sum)), n, &ok);
+    if (!ok) return -2;
     ptrdiff_t bad = -1;
     for (size_t r = 0; r < rows; ++r) {
         const float *xr = x + r * ldx;
@@ -53,11 +59,9 @@ ptrdiff_t lb_norm_quant_rows(size_t rows, size_t n, const float *x, size_t ldx, 
 ptrdiff_t lb_act_quant_rows(size_t rows, size_t width, const float *x, size_t ldx, lb_act_kind act,
                             float *y, size_t ldy, float qmax, float *scales, int8_t *q, size_t ldq) {
     const size_t n = act == LB_ACT_SWIGLU ? width / 2 : width;
-    float *buf = NULL;
-    if (!y) {
-        buf = malloc((n ? n : 1) * sizeof(float));
-        if (!buf) return -2;
-    }
+    int ok;
+    float *buf = row_buffer(!y, n, &ok);
+    if (!ok) return -2;
     ptrdiff_t bad = -1;
     for (size_t r = 0; r < rows; ++r) {
         const float *xr = x + r * ldx;
