@@ -44,15 +44,18 @@ let package = Package(
             name: "LowBitTokenizersTests", dependencies: ["LowBitTokenizers", "LowBitIO"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant", "LowBitCore"]),
+        // Helpers shared by test targets (child-process runs); not part of the product.
+        .target(name: "LowBitTestSupport", path: "Tests/LowBitTestSupport"),
         .testTarget(
-            name: "LowBitModelsTests", dependencies: ["LowBitModels", "LowBitIO", "LowBitTokenizers", "LowBitCore"],
+            name: "LowBitModelsTests", dependencies: ["LowBitModels", "LowBitIO", "LowBitTokenizers", "LowBitCore", "LowBitTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LowBitEvalTests", dependencies: ["LowBitEval", "LowBitModels", "LowBitTokenizers", "LowBitIO", "LowBitCore"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LowBitAlgorithmsTests",
-            dependencies: ["LowBitAlgorithms", "LowBitModels", "LowBitQuant", "LowBitEval", "LowBitTokenizers", "LowBitIO", "LowBitCore"]),
+            dependencies: ["LowBitAlgorithms", "LowBitModels", "LowBitQuant", "LowBitEval", "LowBitTokenizers", "LowBitIO", "LowBitCore",
+                           "LowBitTestSupport"]),
         // Runs the built `lowbit` binary (found beside the test bundle); no module dependency.
         .testTarget(name: "LowBitCLITests"),
     ],

@@ -6,6 +6,7 @@ import LowBitModels
 import LowBitQuant
 import LowBitTokenizers
 import Testing
+import LowBitTestSupport
 
 @Suite struct DistillationTests {
     /// Two bias-corrected Adam steps on one weight (lr 0.1, β = 0.9 / 0.999, ε = 1e-8), by hand:
@@ -141,22 +142,11 @@ import Testing
         #expect(try Self.trainedDigest() == here)
         #expect(try Self.trainedDigest(seed: 8) != here)
         for threads in [1, 2] {
-            let out = FileManager.default.temporaryDirectory.appendingPathComponent("lowbit-lkd-\(getpid())-\(threads).txt")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            p.arguments = ["--testing-library", "swift-testing", "--filter", "DistillationTests/childWritesDigest"]
-            var env = ProcessInfo.processInfo.environment
-            env["LOWBIT_THREADS"] = String(threads)
-            env[Self.digestVariable] = out.path
-            p.environment = env
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "child run with LOWBIT_THREADS=\(threads) failed")
-            let child = String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self)
-            try? FileManager.default.removeItem(at: out)
-            #expect(child == here, "LOWBIT_THREADS=\(threads)")
+            let (status, output) = try runTestInChildProcess("DistillationTests/childWritesDigest",
+                                                             environment: ["LOWBIT_THREADS": String(threads)],
+                                                             outputVariable: Self.digestVariable)
+            #expect(status == 0, "child run with LOWBIT_THREADS=\(threads) failed")
+            #expect(String(decoding: output ?? Data(), as: UTF8.self) == here, "LOWBIT_THREADS=\(threads)")
         }
     }
     #endif

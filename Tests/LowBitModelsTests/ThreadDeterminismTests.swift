@@ -3,6 +3,7 @@ import LowBitCore
 import LowBitModels
 import LowBitQuant
 import Testing
+import LowBitTestSupport
 
 /// Results do not depend on LOWBIT_THREADS: this process's outputs are compared bit for bit
 /// with those of child runs of the same test binary under LOWBIT_THREADS=1 and 3.
@@ -58,21 +59,11 @@ import Testing
     func sameBitsForAnyThreadCount() throws {
         let here = try Self.digests()
         for threads in [1, 3] where threads != Parallel.threads {
-            let out = FileManager.default.temporaryDirectory.appendingPathComponent("lowbit-digest-\(getpid())-\(threads).json")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            p.arguments = ["--testing-library", "swift-testing", "--filter", "ThreadDeterminismTests/childWritesDigests"]
-            var env = ProcessInfo.processInfo.environment
-            env["LOWBIT_THREADS"] = String(threads)
-            env[Self.outputVariable] = out.path
-            p.environment = env
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "child run with LOWBIT_THREADS=\(threads) failed")
-            let child = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: out))
-            try? FileManager.default.removeItem(at: out)
+            let (status, output) = try runTestInChildProcess("ThreadDeterminismTests/childWritesDigests",
+                                                             environment: ["LOWBIT_THREADS": String(threads)],
+                                                             outputVariable: Self.outputVariable)
+            #expect(status == 0, "child run with LOWBIT_THREADS=\(threads) failed")
+            let child = try JSONDecoder().decode([String: String].self, from: try #require(output))
             #expect(child == here, "LOWBIT_THREADS=\(threads) vs \(Parallel.threads)")
         }
     }
