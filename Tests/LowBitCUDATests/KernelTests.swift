@@ -26,6 +26,17 @@ import Testing
         }
     }
 
+    /// `gemmWgmma` finds its loaded kernel by `wgmmaName` without assembling the source: the
+    /// names must be the units' own (a mismatch would stop the program at the precondition).
+    @Test func wgmmaNamesMatchTheirUnits() {
+        for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
+            for c in WgmmaConfig.candidates(ops) {
+                #expect(KernelSources.wgmma(c, operands: ops).name == KernelSources.wgmmaName(c, operands: ops))
+            }
+        }
+        #expect(Set(KernelSources.all().map(\.name)).count == KernelSources.all().count, "unit names are unique")
+    }
+
     /// The wgmma units use sm_90a-only instructions: for another target they are refused by
     /// name before NVRTC runs (needs no NVRTC).
     @Test func archSpecificUnitsNeedSm90() {

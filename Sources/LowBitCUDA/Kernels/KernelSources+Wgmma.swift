@@ -26,9 +26,12 @@ extension KernelSources {
         """
         let options = ["-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)"]
-        return Unit(name: "wgmma-\(operands)-\(config.name)", source: commonSource + wgmmaHead + mma + wgmmaBody, options: options,
+        return Unit(name: wgmmaName(config, operands: operands), source: commonSource + wgmmaHead + mma + wgmmaBody, options: options,
                     archSpecific: true)
     }
+
+    /// The unit's name (and cache file stem), known without assembling its source.
+    public static func wgmmaName(_ config: WgmmaConfig, operands: GemmOperands) -> String { "wgmma-\(operands)-\(config.name)" }
 
     static let wgmmaHead = #"""
 // Hopper GEMM: C[m, n] = epilogue(Σ_k A[m, k] · B[n, k]), A [M, K] and B [N, K] both K-contiguous.

@@ -50,7 +50,11 @@ extension CUDAKernels {
         let mapA = try TensorMap(context: context, address: a.address, rows: m, rowBytes: k * elem, strideBytes: a.ld * elem, boxRows: 128)
         let mapB = try TensorMap(context: context, address: b.address, rows: n, rowBytes: k * elem, strideBytes: b.ld * elem,
                                  boxRows: cfg.bn)
-        let f = try function("lb_wgmma", in: KernelSources.wgmma(cfg, operands: operands), sharedBytes: cfg.sharedBytes)
+        // The source is assembled once per configuration (~24 µs on a slow CPU: per launch it made
+        // small GEMMs host-bound), then the loaded kernel is found by name.
+        let f = try function("lb_wgmma", unitNamed: KernelSources.wgmmaName(cfg, operands: operands), sharedBytes: cfg.sharedBytes) {
+            KernelSources.wgmma(cfg, operands: operands)
+        }
         // Persistent: at most one block per SM, each walking output tiles.
         let tiles = ((m + 127) / 128) * ((n + cfg.bn - 1) / cfg.bn)
         try f.launch(grid: (min(tiles, context.device.multiprocessors), 1, 1), block: (384, 1, 1), sharedBytes: cfg.sharedBytes, [

@@ -45,6 +45,16 @@ public final class CUDAKernels: @unchecked Sendable {
         CUDAKernels(context: try CUDAContext.shared())
     }
 
+    /// `function(_:in:sharedBytes:)` for a unit known by its name: `make` assembles the unit (its
+    /// source text) only on the first call, so later launches cost a dictionary lookup.
+    public func function(_ name: String, unitNamed unitName: String, sharedBytes: Int = 0,
+                         _ make: () -> KernelSources.Unit) throws(CUDAError) -> CUDAFunction {
+        if let f = lock.withLock({ functions[unitName + "/" + name] }) { return f }
+        let unit = make()
+        precondition(unit.name == unitName, "kernel unit \(unit.name) looked up as \(unitName)")
+        return try function(name, in: unit, sharedBytes: sharedBytes)
+    }
+
     /// Kernel `name` from `unit`, compiled and loaded once; `sharedBytes` > 48 KiB is opted into.
     public func function(_ name: String, in unit: KernelSources.Unit, sharedBytes: Int = 0) throws(CUDAError) -> CUDAFunction {
         let key = unit.name + "/" + name
