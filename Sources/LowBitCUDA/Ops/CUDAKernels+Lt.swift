@@ -60,14 +60,8 @@ extension CUDAKernels {
     /// into the dequantization). scaleA: [M] f32; scaleB: [N] f32; bias: [N] fp16 or nil; c: [M, N] fp16.
     public func gemmLt(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                        bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false) throws(CUDAError) {
-        let m = a.rows, k = a.cols, n = b.rows
+        let (m, n, k) = try checkGemmOperands("gemmLt", operands, a: a, b: b, bias: bias, c: c)
         let elem = operands == .fp16 ? 2 : 1
-        guard b.cols == k else { throw .invalidArgument("gemmLt: A is \(m)×\(k) but B is \(n)×\(b.cols)") }
-        guard c.rows == m, c.cols == n else { throw .invalidArgument("gemmLt: C is \(c.rows)×\(c.cols), expected \(m)×\(n)") }
-        try a.validate("A", elementBytes: elem)
-        try b.validate("B", elementBytes: elem)
-        try c.validate("C", elementBytes: 2)
-        guard (bias?.byteCount ?? 2 * n) >= 2 * n else { throw .invalidArgument("gemmLt: bias needs \(n) fp16") }
         guard k > 0, (k * elem) % 16 == 0, (a.ld * elem) % 16 == 0, (b.ld * elem) % 16 == 0, c.ld % 8 == 0 else {
             throw .invalidArgument("gemmLt: cuBLASLt needs 16-byte rows (K \(k), lda \(a.ld), ldb \(b.ld), ldc \(c.ld))")
         }
@@ -101,6 +95,21 @@ extension CUDAKernels {
                 throw .invalidArgument("gemmLt: cuBLASLt has no INT4-weight GEMM")
             }
         }
+    }
+
+    /// The shape checks `gemmLt` and `gemmWgmma` share: a [M, K] and b [N, K] of `operands`' element
+    /// size, c [M, N] fp16, all inside their buffers; bias (if any) N fp16. Returns (M, N, K).
+    func checkGemmOperands(_ caller: String, _ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, bias: DeviceBuffer?,
+                           c: DeviceMatrix) throws(CUDAError) -> (m: Int, n: Int, k: Int) {
+        let m = a.rows, k = a.cols, n = b.rows
+        let elem = operands == .fp16 ? 2 : 1
+        guard b.cols == k else { throw .invalidArgument("\(caller): A is \(m)×\(k) but B is \(n)×\(b.cols)") }
+        guard c.rows == m, c.cols == n else { throw .invalidArgument("\(caller): C is \(c.rows)×\(c.cols), expected \(m)×\(n)") }
+        try a.validate("A", elementBytes: elem)
+        try b.validate("B", elementBytes: elem)
+        try c.validate("C", elementBytes: 2)
+        guard (bias?.byteCount ?? 2 * n) >= 2 * n else { throw .invalidArgument("\(caller): bias needs \(n) fp16") }
+        return (m, n, k)
     }
 
     /// C = A·Bᵀ on the backend `backendPolicy` gives for this shape; returns the one used.

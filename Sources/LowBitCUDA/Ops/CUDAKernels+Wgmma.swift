@@ -24,15 +24,9 @@ extension CUDAKernels {
     /// c: [M, N] fp16. `config` nil: `wgmmaDefaultConfig`.
     public func gemmWgmma(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                           bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false, config: WgmmaConfig? = nil) throws(CUDAError) {
-        let m = a.rows, k = a.cols, n = b.rows
+        let (m, n, k) = try checkGemmOperands("gemmWgmma", operands, a: a, b: b, bias: bias, c: c)
         let elem = operands == .fp16 ? 2 : 1
-        guard b.cols == k else { throw .invalidArgument("gemmWgmma: A is \(m)×\(k) but B is \(n)×\(b.cols)") }
-        guard c.rows == m, c.cols == n else { throw .invalidArgument("gemmWgmma: C is \(c.rows)×\(c.cols), expected \(m)×\(n)") }
-        try a.validate("A", elementBytes: elem)
-        try b.validate("B", elementBytes: elem)
-        try c.validate("C", elementBytes: 2)
         if let why = wgmmaUnsupported(operands, a: a, b: b, c: c) { throw .invalidArgument("gemmWgmma: \(why)") }
-        guard (bias?.byteCount ?? 2 * n) >= 2 * n else { throw .invalidArgument("gemmWgmma: bias needs \(n) fp16") }
         if m == 0 || n == 0 { return }
         let sa: DeviceBuffer, sb: DeviceBuffer
         if operands == .fp16 {
