@@ -38,19 +38,58 @@ BATCHES=1,2,4,8,16,32,64,128 SEQS=128,256
 [ "$QUICK" = --quick ] && BATCHES=1,8 SEQS=128
 
 SCRIPTS=$(dirname "$0")
+# Time budget: each step runs under `timeout` within what is left of LOWBIT_BENCH_BUDGET seconds
+# (default 560, under a 600 s device call), so that a slow step costs its own rows, never the
+# table; each step's seconds and exit status go to the end of device.txt.
+BUDGET=${LOWBIT_BENCH_BUDGET:-560} RESERVE=15
+step() {   # step NAME MAX_SECONDS COMMAND…: runs COMMAND for at most MAX_SECONDS and what is left
+  local name=$1 max=$2; shift 2
+  local left=$(( BUDGET - SECONDS - RESERVE ))
+  [ "$left" -lt "$max" ] && max=$left
+  if [ "$max" -lt 5 ]; then echo "step $name: skipped (budget spent)" >> "$OUT/device.txt"; return; fi
+  local t0=$SECONDS
+  timeout --kill-after=5 "$max" bash -c '"$@"' step "$@"   # bash -c: COMMAND may be an exported function
+  local rc=$?
+  echo "step $name: $(( SECONDS - t0 )) s, exit $rc$([ $rc = 124 ] && echo " (stopped at its ${max} s limit)")" >> "$OUT/device.txt"
+}
+TORCH_IMPLS=eager,sdpa,compile
+[ "$QUICK" = --quick ] && TORCH_IMPLS=eager,sdpa
+torch_bench() { python3 "$SCRIPTS/cuda-bench-torch.py" "$@" 2>&1 | grep -v Warning; }
+export BIN PACK SCRIPTS
+export -f torch_bench
+WARM_PID=
+if [ "$PART" != lowbit ] && [ "$QUICK" != --quick ]; then
+  # torch.compile's compilation is CPU work: it runs beside the self-test and the agreement
+  # checks (which time nothing) and must end before anything is timed.
+  timeout 300 python3 "$SCRIPTS/cuda-bench-torch.py" --warm-up --seqs "$SEQS" > /tmp/lowbit-warm-up.log 2>&1 &
+  WARM_PID=$!
+fi
 if [ "$PART" != torch ]; then
 { date -u +"%Y-%m-%d %H:%M UTC"; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
   "$BIN" cuda info; } > "$OUT/device.txt" 2>&1
 cat "$OUT/device.txt"
-"$BIN" cuda selftest > "$OUT/selftest.log" 2>&1; grep -v '^PASS' "$OUT/selftest.log"
-{ "$BIN" cuda encoder-agree "$PACK" --backend auto
+step selftest 150 "$BIN" cuda selftest > "$OUT/selftest.log" 2>&1; grep -v '^PASS' "$OUT/selftest.log"
+agree() {
+  "$BIN" cuda encoder-agree "$PACK" --backend auto
   echo "## random-weights BERT (2 layers, MiniLM shape): pack made here on the CPU"
-  "$BIN" cuda encoder-pack --random /tmp/lowbit-random-pack && "$BIN" cuda encoder-agree /tmp/lowbit-random-pack --backend auto; } 2>&1 | tee "$OUT/agree.log"
+  "$BIN" cuda encoder-pack --random /tmp/lowbit-random-pack && "$BIN" cuda encoder-agree /tmp/lowbit-random-pack --backend auto
+}
+export -f agree
+step agreement 90 agree 2>&1 | tee "$OUT/agree.log"
+else
+  date -u +"%Y-%m-%d %H:%M UTC" >> "$OUT/device.txt"
+fi
+if [ -n "$WARM_PID" ]; then
+  t0=$SECONDS; wait "$WARM_PID"; rc=$?
+  { grep '^# warm-up' /tmp/lowbit-warm-up.log; echo "step torch.compile warm-up (background): waited $(( SECONDS - t0 )) s more, exit $rc"; } >> "$OUT/device.txt"
+  [ $rc = 0 ] || tail -5 /tmp/lowbit-warm-up.log
+fi
+if [ "$PART" != torch ]; then
 : > "$OUT/encoder.log"
 WORK=$(mktemp -d)
 for MODEL in bert-base bert-large; do
-  { "$BIN" bench "$MODEL" --device cuda --batch "$BATCHES" --seq "$SEQS" --recipes fp16,int8,fp8,w4a8,tuned --tune-floor int8 \
-      --backend auto --tune-cache "$WORK/autotune.json" --json > "$WORK/encoder-$MODEL.json"; } 2>&1 | tee -a "$OUT/encoder.log"
+  step "grid $MODEL" 200 "$BIN" bench "$MODEL" --device cuda --batch "$BATCHES" --seq "$SEQS" --recipes fp16,int8,fp8,w4a8,tuned \
+      --tune-floor int8 --backend auto --tune-cache "$WORK/autotune.json" --json > "$WORK/encoder-$MODEL.json" 2> >(tee -a "$OUT/encoder.log" >&2)
 done
 # The reports as one JSON array (a report cut short is left out; its lines are in encoder.log).
 python3 -c 'import json, sys
@@ -59,18 +98,19 @@ for p in sys.argv[1:]:
     try: reports.append(json.load(open(p)))
     except ValueError: pass
 print(json.dumps(reports, indent=1))' "$WORK"/encoder-*.json > "$OUT/encoder.json"
-if [ "$QUICK" != --quick ]; then
+fi
+if [ "$PART" != lowbit ]; then
+  # HF eager and SDPA, then torch.compile (dynamic shapes, compiled above), on the whole grid.
+  : > "$OUT/torch.log"
+  for IMPL in ${TORCH_IMPLS//,/ }; do
+    step "torch $IMPL" 150 torch_bench --batches "$BATCHES" --seqs "$SEQS" --impls "$IMPL" | tee -a "$OUT/torch.log"
+  done
+fi
+if [ "$PART" != torch ] && [ "$QUICK" != --quick ]; then
   # GEMM sweep: the Hopper kernel (INT8, FP8, FP16) and cuBLASLt on BERT-base and BERT-large
   # shapes, W4A8 (mma.sync, BERT-base shapes); then attention and the row kernels. (The mma.sync
   # INT8/FP8/FP16 sweeps — parts gemm, fp8, large, f16 — are left out to fit one device call.)
-  "$BIN" cuda bench wgmma lt w4a8 attention rows 2>&1 | tee "$OUT/gemm.log"
-fi
-fi
-if [ "$PART" != lowbit ]; then
-  # HF eager and SDPA on the whole grid; torch.compile (minutes of compilation per shape) on
-  # BERT-base at the issue's two goal shapes only.
-  python3 "$SCRIPTS/cuda-bench-torch.py" --batches "$BATCHES" --seqs "$SEQS" --impls eager,sdpa 2>&1 | grep -v Warning | tee "$OUT/torch.log"
-  python3 "$SCRIPTS/cuda-bench-torch.py" --models bert-base --batches 1,128 --seqs 128,256 --impls compile 2>&1 | grep -v Warning | tee -a "$OUT/torch.log"
+  step "gemm sweep" 200 "$BIN" cuda bench wgmma lt w4a8 attention rows 2>&1 | tee "$OUT/gemm.log"
 fi
 python3 "$SCRIPTS/cuda-bench-table.py" "$OUT" > "$OUT/benchmarks-gpu.md"
-cat "$OUT/benchmarks-gpu.md"
+cat "$OUT/device.txt" "$OUT/benchmarks-gpu.md"

@@ -174,15 +174,29 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
         // The ring position of this tile's first k tile (the producer counts the same way).
         int it = (PINGPONG ? ((u - unit0) / unitStep) >> 1 : (u - unit0) / unitStep) * kTiles;
         const int r = PINGPONG ? c : 0;
-        consumer_sync(c);                     // the previous tile's epilogue has read sbS / biasS
-        for (int i = t; i < BN; i += 128) {
-            const int col = n0 + i;
+        // The epilogue's column scales, bias and row scales, loaded now into registers so that
+        // their latency passes under the main loop (the asm barriers keep the loads here); they
+        // go to shared memory after it.
+        float sbR[(BN + 127) / 128], biR[(BN + 127) / 128], saR[HALVES][2];
+        #pragma unroll
+        for (int j = 0; j < (BN + 127) / 128; j++) {
+            const int i = t + 128 * j, col = n0 + i;
 #if OPS == 2
-            sbS[i] = 1.0f;
+            sbR[j] = 1.0f;
 #else
-            sbS[i] = col < N ? sb[col] : 0.0f;
+            sbR[j] = i < BN && col < N ? sb[col] : 0.0f;
 #endif
-            biasS[i] = bias && col < N ? h2f(bias[col]) : 0.0f;
+            biR[j] = bias && i < BN && col < N ? h2f(bias[col]) : 0.0f;
+        }
+        #pragma unroll
+        for (int h = 0; h < HALVES; h++) {
+#if OPS == 2
+            saR[h][0] = saR[h][1] = 1.0f;
+#else
+            const int r0 = m0 + 64 * h + (t >> 5) * 16 + ((t & 31) >> 2);
+            saR[h][0] = r0 < M ? sa[r0] : 0.0f;
+            saR[h][1] = r0 + 8 < M ? sa[r0 + 8] : 0.0f;
+#endif
         }
         acc_t d[HALVES][NACC];
 #if OPS == 1
@@ -223,6 +237,13 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
         wgmma_wait0();
         if (t == 0 && kTiles > 0) release_stage(empty + 8 * SLOT(r, it - 1));
 #endif
+        // Every thread of the group passed the previous epilogue's last barrier, so the previous
+        // tile's reads of sbS / biasS are done.
+        #pragma unroll
+        for (int j = 0; j < (BN + 127) / 128; j++) {
+            const int i = t + 128 * j;
+            if (i < BN) { sbS[i] = sbR[j]; biasS[i] = biR[j]; }
+        }
         consumer_sync(c);                     // sbS / biasS written by every thread of the group
         // Accumulator layout (per warp 16 rows): register 4j + {0, 1, 2, 3} holds
         // (row, col), (row, col + 1), (row + 8, col), (row + 8, col + 1), row = lane / 4,
@@ -239,8 +260,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
             const int mh = m0 + 64 * h;
 #if OPS != 2
-            const int r0 = mh + warp * 16 + (lane >> 2);
-            const float sa0 = r0 < M ? sa[r0] : 0.0f, sa1 = r0 + 8 < M ? sa[r0 + 8] : 0.0f;
+            const float sa0 = saR[h][0], sa1 = saR[h][1];
 #endif
             #pragma unroll
             for (int rd = 0; rd < BN / 64; rd++) {
