@@ -60,7 +60,7 @@ recipes = ["fp16", "int8", "fp8", "w4a8"]
 print("Forward pass, ms per batch (median; LowBit as one CUDA graph replay; HF `BertModel` FP16 without pooler). "
       "`tuned`: fastest recipe with every GEMM at ≥ 8 weight bits (autotuner), its choice q1/q2/q3/q4 in the last column.\n")
 hdr = ["model", "seq", "batch", "HF eager", "HF SDPA", "torch.compile"] + [f"LowBit {r}" for r in recipes] + \
-      ["LowBit tuned", "tuned vs SDPA", "tuned recipe"]
+      ["LowBit tuned", "tuned vs eager", "tuned vs SDPA", "tuned vs compile", "tuned recipe"]
 print("| " + " | ".join(hdr) + " |")
 print("|" + "---|" * len(hdr))
 
@@ -74,8 +74,11 @@ for k in keys:
     row += [fmt(torch_ms.get(k + (i,))) for i in ("eager", "sdpa", "compile")]
     row += [fmt(enc.get(k + (r,))) for r in recipes]
     t = tuned.get(k)
-    sd = torch_ms.get(k + ("sdpa",))
-    row += [fmt(t[0]) if t else "–", f"{sd / t[0]:.2f}×" if t and sd else "–", t[1] if t else "–"]
+    row += [fmt(t[0]) if t else "–"]
+    for impl in ("eager", "sdpa", "compile"):
+        ref = torch_ms.get(k + (impl,))
+        row.append(f"{ref / t[0]:.2f}×" if t and ref else "–")
+    row.append(t[1] if t else "–")
     print("| " + " | ".join(row) + " |")
 
 gl = [l for l in read("gemm.log").splitlines() if l.startswith("gemm ")]
