@@ -48,10 +48,7 @@ def main():
     torch.manual_seed(0)
     for impl in impls:          # compile last: its compile time is the least predictable
         for name in a.models.split(","):
-            attn = "eager" if impl == "eager" else "sdpa"
-            cfg = BertConfig(**CONFIGS[name], attn_implementation=attn)
-            model = BertModel(cfg, add_pooling_layer=False).half().cuda().eval()
-            run = torch.compile(model, dynamic=True) if impl == "compile" else model
+            cfg, model, run = make_model(name, impl)
             t0 = time.time()
             for seq in seqs:
                 for batch in batches:
@@ -65,14 +62,20 @@ def main():
             torch.cuda.empty_cache()
 
 
+def make_model(name, impl):
+    """(config, FP16 model, what to call): eager or SDPA attention; compile: the SDPA model under
+    torch.compile with dynamic shapes."""
+    cfg = BertConfig(**CONFIGS[name], attn_implementation="eager" if impl == "eager" else "sdpa")
+    model = BertModel(cfg, add_pooling_layer=False).half().cuda().eval()
+    return cfg, model, torch.compile(model, dynamic=True) if impl == "compile" else model
+
+
 def warm_up(models, seqs):
     """Compiles each model as the measuring run will (dynamic shapes; batch 1 is specialized)."""
     torch.manual_seed(0)
     for name in models:
         t0 = time.time()
-        cfg = BertConfig(**CONFIGS[name], attn_implementation="sdpa")
-        model = BertModel(cfg, add_pooling_layer=False).half().cuda().eval()
-        run = torch.compile(model, dynamic=True)
+        cfg, model, run = make_model(name, "compile")
         for batch in (1, 2):
             ids = torch.randint(1000, cfg.vocab_size, (batch, seqs[0]), device="cuda")
             with torch.inference_mode():
