@@ -52,17 +52,17 @@ step() {   # step NAME MAX_SECONDS COMMAND…: runs COMMAND for at most MAX_SECO
   local rc=$?
   echo "step $name: $(( SECONDS - t0 )) s, exit $rc$([ $rc = 124 ] && echo " (stopped at its ${max} s limit)")" >> "$OUT/device.txt"
 }
-TORCH_IMPLS=eager,sdpa,compile
-[ "$QUICK" = --quick ] && TORCH_IMPLS=eager,sdpa
 torch_bench() { python3 "$SCRIPTS/cuda-bench-torch.py" "$@" 2>&1 | grep -v Warning; }
 export BIN PACK SCRIPTS
 export -f torch_bench
-WARM_PID=
+WARM_PIDS=
 if [ "$PART" != lowbit ] && [ "$QUICK" != --quick ]; then
   # torch.compile's compilation is CPU work: it runs beside the self-test and the agreement
-  # checks (which time nothing) and must end before anything is timed.
-  timeout 300 python3 "$SCRIPTS/cuda-bench-torch.py" --warm-up --seqs "$SEQS" > /tmp/lowbit-warm-up.log 2>&1 &
-  WARM_PID=$!
+  # checks (which time nothing), one process per model, and must end before anything is timed.
+  for MODEL in bert-base bert-large; do
+    timeout 300 python3 "$SCRIPTS/cuda-bench-torch.py" --warm-up --models $MODEL --seqs "$SEQS" > /tmp/lowbit-warm-up-$MODEL.log 2>&1 &
+    WARM_PIDS="$WARM_PIDS $!"
+  done
 fi
 if [ "$PART" != torch ]; then
 { date -u +"%Y-%m-%d %H:%M UTC"; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
@@ -79,10 +79,11 @@ step agreement 90 agree 2>&1 | tee "$OUT/agree.log"
 else
   date -u +"%Y-%m-%d %H:%M UTC" >> "$OUT/device.txt"
 fi
-if [ -n "$WARM_PID" ]; then
-  t0=$SECONDS; wait "$WARM_PID"; rc=$?
-  { grep '^# warm-up' /tmp/lowbit-warm-up.log; echo "step torch.compile warm-up (background): waited $(( SECONDS - t0 )) s more, exit $rc"; } >> "$OUT/device.txt"
-  [ $rc = 0 ] || tail -5 /tmp/lowbit-warm-up.log
+if [ -n "$WARM_PIDS" ]; then
+  t0=$SECONDS rc=0
+  for PID in $WARM_PIDS; do wait "$PID" || rc=$?; done
+  { grep -h '^# warm-up' /tmp/lowbit-warm-up-*.log; echo "step torch.compile warm-up (background): waited $(( SECONDS - t0 )) s more, exit $rc"; } >> "$OUT/device.txt"
+  [ $rc = 0 ] || tail -n 5 /tmp/lowbit-warm-up-*.log
 fi
 if [ "$PART" != torch ]; then
 : > "$OUT/encoder.log"
@@ -100,11 +101,11 @@ for p in sys.argv[1:]:
 print(json.dumps(reports, indent=1))' "$WORK"/encoder-*.json > "$OUT/encoder.json"
 fi
 if [ "$PART" != lowbit ]; then
-  # HF eager and SDPA, then torch.compile (dynamic shapes, compiled above), on the whole grid.
+  # HF eager and SDPA (one process: its imports cost ~30 s), then torch.compile (dynamic shapes,
+  # compiled above; its own step, so that a slow compilation costs only its rows), on the whole grid.
   : > "$OUT/torch.log"
-  for IMPL in ${TORCH_IMPLS//,/ }; do
-    step "torch $IMPL" 150 torch_bench --batches "$BATCHES" --seqs "$SEQS" --impls "$IMPL" | tee -a "$OUT/torch.log"
-  done
+  step "torch eager+sdpa" 150 torch_bench --batches "$BATCHES" --seqs "$SEQS" --impls eager,sdpa | tee -a "$OUT/torch.log"
+  [ "$QUICK" = --quick ] || step "torch compile" 200 torch_bench --batches "$BATCHES" --seqs "$SEQS" --impls compile | tee -a "$OUT/torch.log"
 fi
 if [ "$PART" != torch ] && [ "$QUICK" != --quick ]; then
   # GEMM sweep: the Hopper kernel (INT8, FP8, FP16) and cuBLASLt on BERT-base and BERT-large
