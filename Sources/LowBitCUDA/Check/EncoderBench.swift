@@ -45,7 +45,7 @@ extension CUDAEncoderBench {
     public static func backendLines(_ result: CUDAEncoderBenchmark.Result) -> [String] {
         result.backendChoices.sorted(by: { $0.key < $1.key }).map { key, c in
             let own = c.ownMicros.map(format3) ?? "-", lt = c.ltMicros.map(format3) ?? "-", wg = c.wgmmaMicros.map(format3) ?? "-"
-            return "backend shape=\(key) choice=\(c.backend) own_us=\(own) wgmma_us=\(wg) lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")"
+            return "backend shape=\(key) choice=\(c.backend) own_us=\(own) wgmma_us=\(wg)\(c.wgmmaConfig.map { " wgmma_tile=\($0)" } ?? "") lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")"
         }
     }
 }

@@ -25,7 +25,7 @@ extension KernelSources {
 
         """
         let options = ["-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
-                       "-DPINGPONG=\(config.pingPong ? 1 : 0)"]
+                       "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)"]
         return Unit(name: wgmmaName(config, operands: operands), source: commonSource + wgmmaHead + mma + wgmmaBody, options: options,
                     archSpecific: true)
     }
@@ -58,6 +58,12 @@ extension KernelSources {
 // to the consumers (BN/2 accumulators each, twice that with FP8 promotion).
 // TMA zero-fills out-of-range rows and the K tail; the epilogue stores only m < M, n < N.
 // K is in bytes (elements × element size); the host checks 16-byte row strides and alignment.
+// Output: each 64 × 64 piece is staged in shared memory in the 128-byte-swizzled layout, then
+// written as whole 16-byte row segments, by the threads (TMA_STORE 0) or by one TMA store
+// (TMA_STORE 1: a slot per piece of the group's 64 × BN part, so the consumers go on to the next
+// tile while the copy engine drains them; the slots are reused once that tile's main loop is
+// over and its stores have been read out — the stores then overlap the next main loop instead
+// of stalling the warps at a full store queue).
 #define BM 128
 #define BKB 128                       // bytes of K per stage (one 128-byte swizzle row)
 #define NCONS 2
@@ -71,13 +77,22 @@ typedef float acc_t;
 #define PINGPONG 0
 #endif
 #define HALVES (PINGPONG ? 2 : 1)             // m64 halves of the tile one consumer group computes
-// Ping-pong splits the ring in two, one per consumer group: a group that skips the other's tiles
-// in one shared ring would wait two phases ahead on a stage, which parity waits cannot tell apart.
-#define RING (PINGPONG ? STAGES / 2 : STAGES)
-#define SLOT(r, it) ((r) * RING + (it) % RING)
+// Ping-pong keeps one ring, filled tile after tile, and takes turns: a group starts a tile's main
+// loop only once the other group has issued the previous tile's last wgmma (the `turn` mbarriers),
+// so the ring is consumed in order and no group waits on a stage more than one phase ahead (which
+// parity waits could not tell from the phase before). Its epilogue then runs under the other
+// group's main loop.
+#define SLOT(it) ((it) % STAGES)
 #if PINGPONG && OPS == 1
 #error "FP8 keeps the cooperative schedule (its promoted accumulators need the registers)"
 #endif
+#ifndef TMA_STORE
+#define TMA_STORE 0
+#endif
+#if TMA_STORE && PINGPONG
+#error "TMA stores are written for the cooperative schedule"
+#endif
+#define SLOTS (TMA_STORE ? BN / 64 : 1)       // 8 KB staging slots per consumer group
 
 /// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
 struct __align__(64) TensorMap { unsigned long long v[16]; };
@@ -104,6 +119,21 @@ __device__ __forceinline__ void tma_load(u32 dst, const TensorMap *map, u32 bar,
     asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];\n"
                  :: "r"(dst), "l"((unsigned long long)map), "r"(bar), "r"(x), "r"(y) : "memory");
 }
+/// TMA store of the swizzled 64-row × 128-byte box at src to (x = byte column, y = row) of
+/// `map` (out-of-range parts are not written), as one bulk group of this thread.
+__device__ __forceinline__ void tma_store(const TensorMap *map, u32 src, int x, int y) {
+    asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%2, %3}], [%1];\n"
+                 :: "l"((unsigned long long)map), "r"(src), "r"(x), "r"(y) : "memory");
+    asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+}
+/// Waits until this thread's bulk stores have read their shared-memory source (READ 1) or are
+/// complete (READ 0).
+template <int READ> __device__ __forceinline__ void tma_store_wait() {
+    if (READ) asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory");
+    else asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory");
+}
+/// Makes this thread's shared-memory writes visible to the async proxy (TMA).
+__device__ __forceinline__ void fence_async_smem() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 /// wgmma shared-memory descriptor of a K-major tile with the 128-byte swizzle: start address,
 /// leading-byte offset 16 (unused when swizzled), stride 1024 bytes between 8-row groups.
 __device__ __forceinline__ unsigned long long smem_desc(u32 addr) {
@@ -122,19 +152,20 @@ __device__ __forceinline__ void consumer_sync(int c) { asm volatile("bar.sync %0
 
     static let wgmmaBody = #"""
 extern "C" __global__ void __launch_bounds__(384, 1)
-lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMap tmB,
+lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMap tmB, const __grid_constant__ TensorMap tmC,
          const float *__restrict__ sa, const float *__restrict__ sb, const h16 *__restrict__ bias,
          h16 *__restrict__ C, int ldc, int M, int N, int K, int act) {
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     const u32 raw = smem_addr(smem_raw);
     const u32 sA = (raw + 1023) & ~1023u;                 // swizzled tiles need 1024-byte alignment
     const u32 sB = sA + STAGES * BM * BKB;
-    const u32 full = sB + STAGES * BN * BKB, empty = full + 8 * STAGES;
-    // Per consumer: the tile's column scales and bias as f32 (2·BN floats), staged at tile start
-    // so that the epilogue reads shared memory instead of waiting on global loads.
-    float *epi = (float *)(smem_raw + (empty + 8 * STAGES - raw));
-    // Then per consumer a 64 × 64 fp16 staging tile for the output (8 KB).
-    const u32 stg = empty + 8 * STAGES + 16 * BN;
+    // Per consumer SLOTS staging tiles of 64 × 64 fp16 (8 KB, 1024-aligned for the swizzle).
+    const u32 stg = sB + STAGES * BN * BKB;
+    // mbarriers: full and empty per stage, then turn[c] (ping-pong: group c may start its next main loop).
+    const u32 full = stg + NCONS * SLOTS * 8192, empty = full + 8 * STAGES, turn = empty + 8 * STAGES;
+    // Per consumer: the tile's column scales and bias as f32 (2·BN floats), staged after the
+    // main loop so that the epilogue reads shared memory instead of waiting on global loads.
+    float *epi = (float *)(smem_raw + (turn + 16 - raw));
     const int wg = threadIdx.x >> 7, t = threadIdx.x & 127;
     const int tilesN = (N + BN - 1) / BN, kTiles = (K + BKB - 1) / BKB;
     // Output tiles, N fastest; block b takes tiles b, b + gridDim.x, …
@@ -142,18 +173,19 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #define TILE_M0(u) (((u) / tilesN) * BM)
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) { mbar_init(full + 8 * s, 1); mbar_init(empty + 8 * s, PINGPONG ? 1 : NCONS); }
+        mbar_init(turn, 1); mbar_init(turn + 8, 1);
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
     __syncthreads();
     if (wg == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         if (t == 0) {
-            int pos0 = 0, pos1 = 0;                 // positions in ring 0 and ring 1
-            for (int u = unit0, q = 0; u < units; u += unitStep, q++) {
-                const int m0 = TILE_M0(u), n0 = (u % tilesN) * BN, r = PINGPONG ? (q & 1) : 0;
-                for (int kt = 0; kt < kTiles; kt++) {
-                    const int it = r ? pos1++ : pos0++, s = SLOT(r, it);
-                    if (it >= RING) mbar_wait(empty + 8 * s, ((it / RING) - 1) & 1);
+            int it = 0;                             // position in the ring
+            for (int u = unit0; u < units; u += unitStep) {
+                const int m0 = TILE_M0(u), n0 = (u % tilesN) * BN;
+                for (int kt = 0; kt < kTiles; kt++, it++) {
+                    const int s = SLOT(it);
+                    if (it >= STAGES) mbar_wait(empty + 8 * s, ((it / STAGES) - 1) & 1);
                     mbar_expect_tx(full + 8 * s, (BM + BN) * BKB);
                     tma_load(sA + s * BM * BKB, &tmA, full + 8 * s, kt * BKB, m0);
                     tma_load(sB + s * BN * BKB, &tmB, full + 8 * s, kt * BKB, n0);
@@ -164,16 +196,18 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
     asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
     const int c = wg - 1, warp = t >> 5, lane = t & 31;
     float *sbS = epi + c * 2 * BN, *biasS = sbS + BN;
-    const u32 stage = stg + c * 64 * 128;
+    const u32 stage = stg + c * SLOTS * 8192;
+#if !TMA_STORE
     const bool vec = (((unsigned long)C) & 15) == 0 && (ldc & 7) == 0;
+#endif
     // Cooperative: both groups on every tile, group c on rows 64c…64c + 63. Ping-pong: group c on
     // every other tile (c, c + 2, …), all 128 rows, so that one group's epilogue runs while the
     // other's wgmma keep the tensor cores busy.
     for (int u = unit0 + (PINGPONG ? c * unitStep : 0); u < units; u += (PINGPONG ? 2 : 1) * unitStep) {
         const int m0 = TILE_M0(u) + (PINGPONG ? 0 : c * 64), n0 = (u % tilesN) * BN;
-        // The ring position of this tile's first k tile (the producer counts the same way).
-        int it = (PINGPONG ? ((u - unit0) / unitStep) >> 1 : (u - unit0) / unitStep) * kTiles;
-        const int r = PINGPONG ? c : 0;
+        // The block's q-th tile; the ring position of its first k tile (the producer counts the same way).
+        const int q = (u - unit0) / unitStep;
+        int it = q * kTiles;
         // The epilogue's column scales, bias and row scales, loaded now into registers so that
         // their latency passes under the main loop (the asm barriers keep the loads here); they
         // go to shared memory after it.
@@ -209,9 +243,14 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
             #pragma unroll
             for (int i = 0; i < NACC; i++) d[h][i] = 0;
 #endif
+#if PINGPONG
+        // Group c's j-th tile (q = c + 2j) waits for the other group's arrival after tile q - 1:
+        // turn[1]'s phase j, turn[0]'s phase j - 1 (group 0's first tile waits for nothing).
+        if (q > 0) mbar_wait(turn + 8 * c, ((q >> 1) - (c == 0)) & 1);
+#endif
         for (int kt = 0; kt < kTiles; kt++, it++) {
-            const int s = SLOT(r, it);
-            mbar_wait(full + 8 * s, (it / RING) & 1);
+            const int s = SLOT(it);
+            mbar_wait(full + 8 * s, (it / STAGES) & 1);
             const u32 a = sA + s * BM * BKB + (PINGPONG ? 0 : c * 64 * BKB), b = sB + s * BN * BKB;
             wgmma_fence();
             #pragma unroll
@@ -230,12 +269,15 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #else
             // Keep this k tile's wgmma group in flight; release the stage of the previous one.
             wgmma_wait1();
-            if (t == 0 && kt > 0) release_stage(empty + 8 * SLOT(r, it - 1));
+            if (t == 0 && kt > 0) release_stage(empty + 8 * SLOT(it - 1));
 #endif
         }
+#if PINGPONG
+        if (t == 0) mbar_arrive(turn + 8 * (1 - c));   // every wgmma of this tile is issued: the other group's turn
+#endif
 #if OPS != 1
         wgmma_wait0();
-        if (t == 0 && kTiles > 0) release_stage(empty + 8 * SLOT(r, it - 1));
+        if (t == 0 && kTiles > 0) release_stage(empty + 8 * SLOT(it - 1));
 #endif
         // Every thread of the group passed the previous epilogue's last barrier, so the previous
         // tile's reads of sbS / biasS are done.
@@ -244,6 +286,9 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
             const int i = t + 128 * j;
             if (i < BN) { sbS[i] = sbR[j]; biasS[i] = biR[j]; }
         }
+#if TMA_STORE
+        if (t == 0) tma_store_wait<1>();      // the previous tile's stores have read the slots
+#endif
         consumer_sync(c);                     // sbS / biasS written by every thread of the group
         // Accumulator layout (per warp 16 rows): register 4j + {0, 1, 2, 3} holds
         // (row, col), (row, col + 1), (row + 8, col), (row + 8, col + 1), row = lane / 4,
@@ -264,6 +309,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
             #pragma unroll
             for (int rd = 0; rd < BN / 64; rd++) {
+                const u32 slot = stage + (TMA_STORE ? rd * 8192 : 0);
                 #pragma unroll
                 for (int jj = 0; jj < 8; jj++) {
                     const int j = 8 * rd + jj, i = 8 * j + 2 * (lane & 3);
@@ -282,10 +328,15 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
                         if (act) { v0 = gelu_erf(v0); v1 = gelu_erf(v1); }
                         const int row = warp * 16 + (lane >> 2) + 8 * e, cc = 8 * jj + 2 * (lane & 3);
-                        const u32 addr = stage + row * 128 + (((cc >> 3) ^ (row & 7)) << 4) + (cc & 7) * 2;
+                        const u32 addr = slot + row * 128 + (((cc >> 3) ^ (row & 7)) << 4) + (cc & 7) * 2;
                         asm volatile("st.shared.u32 [%0], %1;\n" :: "r"(addr), "r"(pack_h2(v0, v1)) : "memory");
                     }
                 }
+#if TMA_STORE
+                fence_async_smem();
+                consumer_sync(c);
+                if (t == 0 && n0 + 64 * rd < N) tma_store(&tmC, slot, 2 * (n0 + 64 * rd), mh);
+#else
                 consumer_sync(c);
                 #pragma unroll
                 for (int q = 0; q < 4; q++) {
@@ -293,7 +344,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                     const int gr = mh + row, gc = n0 + 64 * rd + 8 * ch;
                     uint4 v;
                     asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(stage + row * 128 + ((ch ^ (row & 7)) << 4)) : "memory");
+                                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(slot + row * 128 + ((ch ^ (row & 7)) << 4)) : "memory");
                     if (gr >= M || gc >= N) continue;
                     h16 *out = C + (long)gr * ldc + gc;
                     if (vec && gc + 8 <= N) {
@@ -306,9 +357,13 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                     }
                 }
                 consumer_sync(c);             // the staging tile is free for the next round
+#endif
             }
         }
     }
+#if TMA_STORE
+    if (t == 0) tma_store_wait<0>();          // shared memory stays until the last store is done
+#endif
     }
 }
 """#
@@ -316,24 +371,34 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 
 /// Tile configuration of the Hopper GEMM: 128 rows (two consumer warpgroups of 64) × `bn`
 /// columns per output tile, a `stages`-deep ring of 128-byte K slices.
-public struct WgmmaConfig: Sendable, Hashable, CustomStringConvertible {
+public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible {
     public var bn: Int, stages: Int
     /// Ping-pong: each consumer group computes whole 128 × bn tiles, alternating tiles with the
     /// other group (its epilogue overlaps the other's main loop); else both share every tile.
     public var pingPong = false
-    public var name: String { "128x\(bn)-s\(stages)" + (pingPong ? "-pp" : "") }
+    /// The output written by TMA stores from one staging slot per 64 × 64 piece (cooperative only);
+    /// `gemmWgmma` falls back to the threads' stores where C's address or stride does not allow TMA.
+    public var tmaStore = false
+    public var name: String { "128x\(bn)-s\(stages)" + (pingPong ? "-pp" : "") + (tmaStore ? "-tma" : "") }
     public var description: String { name }
-    /// Dynamic shared memory: the ring, 1024 bytes of alignment slack, the mbarriers, and per
-    /// consumer the tile's column scales and bias (2 × 2 × bn floats) and an 8 KB output staging tile.
-    public var sharedBytes: Int { stages * (128 + bn) * 128 + 1024 + 16 * stages + 16 * bn + 16384 }
+    /// Dynamic shared memory: the ring, 1024 bytes of alignment slack, the mbarriers (2 per stage, 2 turns), and per
+    /// consumer the tile's column scales and bias (2 × 2 × bn floats) and its 8 KB output staging
+    /// slots (one; bn / 64 with TMA stores).
+    public var sharedBytes: Int { stages * (128 + bn) * 128 + 1024 + 16 * stages + 16 + 16 * bn + 2 * (tmaStore ? bn / 64 : 1) * 8192 }
+    /// This tile with the threads' own stores.
+    public var withoutTMAStore: WgmmaConfig { var c = self; c.tmaStore = false; return c }
 
     public static let n256s4 = WgmmaConfig(bn: 256, stages: 4)
     public static let n128s6 = WgmmaConfig(bn: 128, stages: 6)
     public static let n192s4 = WgmmaConfig(bn: 192, stages: 4)
     public static let n128s6pp = WgmmaConfig(bn: 128, stages: 6, pingPong: true)
+    public static let n256s3tma = WgmmaConfig(bn: 256, stages: 3, tmaStore: true)
+    public static let n128s5tma = WgmmaConfig(bn: 128, stages: 5, tmaStore: true)
+    public static let n192s4tma = WgmmaConfig(bn: 192, stages: 4, tmaStore: true)
     /// Candidates per operand kind: FP8 keeps a second (promoted) accumulator set, so its tile is
     /// at most 128 wide (2 × 64 f32 registers per thread).
     public static func candidates(_ operands: GemmOperands) -> [WgmmaConfig] {
-        operands == .eightBit(.fp8e4m3) ? [.n128s6] : [.n256s4, .n128s6, .n192s4, .n128s6pp]
+        operands == .eightBit(.fp8e4m3) ? [.n128s6, .n128s5tma]
+            : [.n256s4, .n128s6, .n192s4, .n128s6pp, .n256s3tma, .n128s5tma, .n192s4tma]
     }
 }

@@ -28,6 +28,8 @@ public enum GemmBackendPolicy: String, Sendable, CaseIterable {
 public struct GemmBackendChoice: Sendable, Codable {
     public var backend: GemmBackend
     public var ownMicros: Double?, wgmmaMicros: Double?, ltMicros: Double?
+    /// The fastest `wgmma` tile (each candidate is timed), the one run when `backend` is `.wgmma`.
+    public var wgmmaConfig: WgmmaConfig?
     /// Why cuBLASLt could not run this shape, if it could not.
     public var ltError: String?
 }
@@ -119,12 +121,12 @@ extension CUDAKernels {
     @discardableResult
     public func gemmAny(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                         bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false) throws(CUDAError) -> GemmBackend {
-        func run(_ backend: GemmBackend) throws(CUDAError) {
+        func run(_ backend: GemmBackend, tile: WgmmaConfig?) throws(CUDAError) {
             switch (backend, operands) {
             case (.cublasLt, _):
                 try gemmLt(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu)
             case (.wgmma, _):
-                try gemmWgmma(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu)
+                try gemmWgmma(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu, config: tile)
             case (.own, .fp16):
                 try gemmF16(a: a, b: b, bias: bias, c: c, gelu: gelu)
             case (.own, .eightBit(let kind)):
@@ -137,6 +139,7 @@ extension CUDAKernels {
         // KernelSources+Wgmma.swift); the encoder's FP8 keeps the promoted kernels.
         let wgmmaPossible = operands != .eightBit(.fp8e4m3) && wgmmaUnsupported(operands, a: a, b: b, c: c) == nil
         let backend: GemmBackend
+        var tile: WgmmaConfig? = nil
         switch backendPolicy {
         case .own: backend = .own
         case .wgmma: backend = wgmmaPossible ? .wgmma : .own
@@ -144,36 +147,43 @@ extension CUDAKernels {
         case .auto:
             let key = "\(operands)|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")"
             if let choice = lock.withLock({ backendChoices[key] }) {
-                backend = choice.backend
+                (backend, tile) = (choice.backend, choice.wgmmaConfig)
             } else if context.stream.isCapturing || (!ltPossible && !wgmmaPossible) {
                 backend = .own
             } else {
-                let choice = try decide(wgmma: wgmmaPossible, lt: ltPossible) { (bk: GemmBackend) throws(CUDAError) in try run(bk) }
+                let tiles = wgmmaPossible ? WgmmaConfig.candidates(operands) : []
+                let choice = try decide(wgmmaTiles: tiles, lt: ltPossible) { (bk: GemmBackend, t: WgmmaConfig?) throws(CUDAError) in
+                    try run(bk, tile: t)
+                }
                 lock.withLock { backendChoices[key] = choice }
-                backend = choice.backend
+                (backend, tile) = (choice.backend, choice.wgmmaConfig)
             }
         }
-        try run(backend)
+        try run(backend, tile: tile)
         return backend
     }
 
     /// Times the backends (3 warm-up calls, then the median of 5 runs of 3 calls each): the own
-    /// kernel always, wgmma and cuBLASLt where they can run; the fastest wins.
-    func decide(wgmma: Bool, lt: Bool, _ run: (GemmBackend) throws(CUDAError) -> Void) throws(CUDAError) -> GemmBackendChoice {
-        func time(_ b: GemmBackend) throws(CUDAError) -> Double {
+    /// kernel always, every tile of `wgmmaTiles` and cuBLASLt where it can run; the fastest wins.
+    func decide(wgmmaTiles: [WgmmaConfig], lt: Bool,
+                _ run: (GemmBackend, WgmmaConfig?) throws(CUDAError) -> Void) throws(CUDAError) -> GemmBackendChoice {
+        func time(_ b: GemmBackend, _ tile: WgmmaConfig? = nil) throws(CUDAError) -> Double {
             let e0 = try CUDAEvent(context: context), e1 = try CUDAEvent(context: context)
-            for _ in 0..<3 { try run(b) }
+            for _ in 0..<3 { try run(b, tile) }
             var samples: [Double] = []
             for _ in 0..<5 {
                 try e0.record(on: context.stream)
-                for _ in 0..<3 { try run(b) }
+                for _ in 0..<3 { try run(b, tile) }
                 try e1.record(on: context.stream)
                 samples.append(try e1.elapsed(since: e0) * 1000 / 3)
             }
             return samples.sorted()[2]
         }
         var choice = GemmBackendChoice(backend: .own, ownMicros: try time(.own), wgmmaMicros: nil, ltMicros: nil, ltError: nil)
-        if wgmma { choice.wgmmaMicros = try time(.wgmma) }
+        for tile in wgmmaTiles {
+            let t = try time(.wgmma, tile)
+            if t < choice.wgmmaMicros ?? .infinity { (choice.wgmmaMicros, choice.wgmmaConfig) = (t, tile) }
+        }
         if lt {
             do throws(CUDAError) { choice.ltMicros = try time(.cublasLt) } catch {
                 if case .driver = error { throw error }    // a device fault is no reason to fall back

@@ -37,13 +37,20 @@ extension CUDAKernels {
             }
             sa = scaleA; sb = scaleB
         }
-        let cfg = config ?? wgmmaDefaultConfig(operands, m: m, n: n)
+        var cfg = config ?? wgmmaDefaultConfig(operands, m: m, n: n)
         guard WgmmaConfig.candidates(operands).contains(cfg) else {
             throw .invalidArgument("gemmWgmma: tile \(cfg) is not one for \(operands) (\(WgmmaConfig.candidates(operands)))")
         }
+        // TMA stores need C 16-byte aligned with a row stride of a multiple of 16 bytes.
+        let tmaStorable = c.aligned(16) && (2 * c.ld) % 16 == 0
+        if cfg.tmaStore && !tmaStorable { cfg = cfg.withoutTMAStore }
         let mapA = try TensorMap(context: context, address: a.address, rows: m, rowBytes: k * elem, strideBytes: a.ld * elem, boxRows: 128)
         let mapB = try TensorMap(context: context, address: b.address, rows: n, rowBytes: k * elem, strideBytes: b.ld * elem,
                                  boxRows: cfg.bn)
+        // C as 64-row × 128-byte boxes (64 fp16); without TMA stores the kernel never reads it.
+        let mapC = cfg.tmaStore
+            ? try TensorMap(context: context, address: c.address, rows: m, rowBytes: 2 * n, strideBytes: 2 * c.ld, boxRows: 64)
+            : mapA
         // The source is assembled once per configuration (~24 µs on a slow CPU: per launch it made
         // small GEMMs host-bound), then the loaded kernel is found by name.
         let f = try function("lb_wgmma", unitNamed: KernelSources.wgmmaName(cfg, operands: operands), sharedBytes: cfg.sharedBytes) {
@@ -52,7 +59,7 @@ extension CUDAKernels {
         // Persistent: at most one block per SM, each walking output tiles.
         let tiles = ((m + 127) / 128) * ((n + cfg.bn - 1) / cfg.bn)
         try f.launch(grid: (min(tiles, context.device.multiprocessors), 1, 1), block: (384, 1, 1), sharedBytes: cfg.sharedBytes, [
-            .tensorMap(mapA), .tensorMap(mapB), .buffer(sa), .buffer(sb), .buffer(bias), c.argument, .int(c.ld),
+            .tensorMap(mapA), .tensorMap(mapB), .tensorMap(mapC), .buffer(sa), .buffer(sb), .buffer(bias), c.argument, .int(c.ld),
             .int(m), .int(n), .int(k * elem), .int(gelu ? 1 : 0)])
     }
 
