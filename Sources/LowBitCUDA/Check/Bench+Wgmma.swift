@@ -23,7 +23,7 @@ extension CUDABench {
                 let flops = 2.0 * Double(m) * Double(n) * Double(k)
                 let peak = operands == .fp16 ? peakF16 : peak8bit
                 let pct = peak.map { " (\(format3(100 * flops / best.1 / $0))% of peak)" } ?? ""
-                let dflt = kernels.wgmmaDefaultConfig(operands, m: m, n: n)
+                let dflt = kernels.wgmmaDefaultConfig(operands, m: m, n: n, k: k)
                 let all = results.map { "\($0.0.name) \(format3(flops / $0.1 / 1e12))" }.joined(separator: ", ")
                 print("gemm \(name) M=\(m) N=\(n) K=\(k): \(format3(flops / best.1 / 1e12)) TOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(dflt.name)) | \(all)")
             }

@@ -60,7 +60,7 @@ extension KernelSources {
 // K is in bytes (elements × element size); the host checks 16-byte row strides and alignment.
 // Output: each 64 × 64 piece is staged in shared memory in the 128-byte-swizzled layout, then
 // written as whole 16-byte row segments, by the threads (TMA_STORE 0) or by one TMA store
-// (TMA_STORE 1: a slot per piece of the group's 64 × BN part, so the consumers go on to the next
+// (TMA_STORE 1: a slot per piece of the group's 64 × BN or 128 × BN part, so the consumers go on to the next
 // tile while the copy engine drains them; the slots are reused once that tile's main loop is
 // over and its stores have been read out — the stores then overlap the next main loop instead
 // of stalling the warps at a full store queue).
@@ -89,10 +89,7 @@ typedef float acc_t;
 #ifndef TMA_STORE
 #define TMA_STORE 0
 #endif
-#if TMA_STORE && PINGPONG
-#error "TMA stores are written for the cooperative schedule"
-#endif
-#define SLOTS (TMA_STORE ? BN / 64 : 1)       // 8 KB staging slots per consumer group
+#define SLOTS (TMA_STORE ? HALVES * BN / 64 : 1)   // 8 KB staging slots per consumer group
 
 /// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
 struct __align__(64) TensorMap { unsigned long long v[16]; };
@@ -309,7 +306,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
             #pragma unroll
             for (int rd = 0; rd < BN / 64; rd++) {
-                const u32 slot = stage + (TMA_STORE ? rd * 8192 : 0);
+                const u32 slot = stage + (TMA_STORE ? (h * (BN / 64) + rd) * 8192 : 0);
                 #pragma unroll
                 for (int jj = 0; jj < 8; jj++) {
                     const int j = 8 * rd + jj, i = 8 * j + 2 * (lane & 3);
@@ -376,7 +373,7 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     /// Ping-pong: each consumer group computes whole 128 × bn tiles, alternating tiles with the
     /// other group (its epilogue overlaps the other's main loop); else both share every tile.
     public var pingPong = false
-    /// The output written by TMA stores from one staging slot per 64 × 64 piece (cooperative only);
+    /// The output written by TMA stores from one staging slot per 64 × 64 piece;
     /// `gemmWgmma` falls back to the threads' stores where C's address or stride does not allow TMA.
     public var tmaStore = false
     public var name: String { "128x\(bn)-s\(stages)" + (pingPong ? "-pp" : "") + (tmaStore ? "-tma" : "") }
@@ -384,7 +381,9 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     /// Dynamic shared memory: the ring, 1024 bytes of alignment slack, the mbarriers (2 per stage, 2 turns), and per
     /// consumer the tile's column scales and bias (2 × 2 × bn floats) and its 8 KB output staging
     /// slots (one; bn / 64 with TMA stores).
-    public var sharedBytes: Int { stages * (128 + bn) * 128 + 1024 + 16 * stages + 16 + 16 * bn + 2 * (tmaStore ? bn / 64 : 1) * 8192 }
+    public var sharedBytes: Int {
+        stages * (128 + bn) * 128 + 1024 + 16 * stages + 16 + 16 * bn + 2 * (tmaStore ? (pingPong ? 2 : 1) * bn / 64 : 1) * 8192
+    }
     /// This tile with the threads' own stores.
     public var withoutTMAStore: WgmmaConfig { var c = self; c.tmaStore = false; return c }
 
@@ -395,10 +394,11 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     public static let n256s3tma = WgmmaConfig(bn: 256, stages: 3, tmaStore: true)
     public static let n128s5tma = WgmmaConfig(bn: 128, stages: 5, tmaStore: true)
     public static let n192s4tma = WgmmaConfig(bn: 192, stages: 4, tmaStore: true)
+    public static let n128s4pptma = WgmmaConfig(bn: 128, stages: 4, pingPong: true, tmaStore: true)
     /// Candidates per operand kind: FP8 keeps a second (promoted) accumulator set, so its tile is
     /// at most 128 wide (2 × 64 f32 registers per thread).
     public static func candidates(_ operands: GemmOperands) -> [WgmmaConfig] {
         operands == .eightBit(.fp8e4m3) ? [.n128s6, .n128s5tma]
-            : [.n256s4, .n128s6, .n192s4, .n128s6pp, .n256s3tma, .n128s5tma, .n192s4tma]
+            : [.n256s4, .n128s6, .n192s4, .n128s6pp, .n256s3tma, .n128s5tma, .n192s4tma, .n128s4pptma]
     }
 }

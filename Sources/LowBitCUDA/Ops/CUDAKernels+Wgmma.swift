@@ -37,7 +37,7 @@ extension CUDAKernels {
             }
             sa = scaleA; sb = scaleB
         }
-        var cfg = config ?? wgmmaDefaultConfig(operands, m: m, n: n)
+        var cfg = config ?? wgmmaDefaultConfig(operands, m: m, n: n, k: k)
         guard WgmmaConfig.candidates(operands).contains(cfg) else {
             throw .invalidArgument("gemmWgmma: tile \(cfg) is not one for \(operands) (\(WgmmaConfig.candidates(operands)))")
         }
@@ -63,12 +63,14 @@ extension CUDAKernels {
             .int(m), .int(n), .int(k * elem), .int(gelu ? 1 : 0)])
     }
 
-    /// The tile for a shape: 128 × 256 where that still gives every SM a tile, else 128 × 128
-    /// (FP8: always 128 × 128, see `WgmmaConfig.candidates`). `wgmmaConfigOverride` wins.
-    public func wgmmaDefaultConfig(_ operands: GemmOperands, m: Int, n: Int) -> WgmmaConfig {
+    /// The tile for a shape when none is given (`gemmAny`'s `.auto` times them all instead):
+    /// from the H100 sweep of 2026-12-05 19:05 UTC, 128 × 128 with TMA stores where K ≤ 1024
+    /// (the output is large next to the work), ping-pong for deep K (FP8, which has no ping-pong:
+    /// 128 × 128 with its own stores). `wgmmaConfigOverride` wins.
+    public func wgmmaDefaultConfig(_ operands: GemmOperands, m: Int, n: Int, k: Int) -> WgmmaConfig {
         if let forced = wgmmaConfigOverride, WgmmaConfig.candidates(operands).contains(forced) { return forced }
-        let candidates = WgmmaConfig.candidates(operands)
-        if candidates.contains(.n256s4), ((m + 127) / 128) * ((n + 255) / 256) >= context.device.multiprocessors { return .n256s4 }
-        return .n128s6
+        let deep = k * (operands == .fp16 ? 2 : 1) >= 2048
+        if operands == .eightBit(.fp8e4m3) { return deep ? .n128s6 : .n128s5tma }
+        return deep ? .n128s6pp : .n128s5tma
     }
 }
