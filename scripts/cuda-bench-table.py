@@ -85,9 +85,9 @@ gl = [l for l in read("gemm.log").splitlines() if l.startswith("gemm ")]
 if gl:
     print("\nGEMM sweep (BERT-base and BERT-large linear shapes; best tile configuration; % of the dense "
           "tensor-core peak: 1979 TOPS 8-bit, 989 TFLOP/s fp16):\n")
-    print("| kind | M (tokens) | N | K | TOPS | % peak | µs |")
-    print("|---|---|---|---|---|---|---|")
+    print("| kind | M (tokens) | N | K | TOPS | % peak | µs | tile |")
+    print("|---|---|---|---|---|---|---|---|")
     for l in gl:
-        m = re.match(r"gemm (\S+) M=(\d+) N=(\d+) K=(\d+): ([\d.]+) T\w+(?: \(([\d.]+)% of peak\))?, ([\d.]+) µs", l)
+        m = re.match(r"gemm (\S+) M=(\d+) N=(\d+) K=(\d+): ([\d.]+) T\w+(?: \(([\d.]+)% of peak\))?, ([\d.]+) µs(?:, best (\S+))?", l)
         if m:
-            print("| " + " | ".join(m.group(i) or "–" for i in range(1, 8)) + " |")
+            print("| " + " | ".join(m.group(i) or "–" for i in range(1, 9)) + " |")

@@ -64,7 +64,7 @@ extension CUDAKernels {
     }
 
     /// The tile for a shape when none is given (`gemmAny`'s `.auto` times them all instead):
-    /// from the H100 sweep of 2026-12-05 19:05 UTC, 128 × 128 with TMA stores where K ≤ 1024
+    /// from the H100 sweeps of 2026-12-05 (19:03–19:10 UTC), 128 × 128 with TMA stores where K ≤ 1024
     /// (the output is large next to the work), ping-pong for deep K (FP8, which has no ping-pong:
     /// 128 × 128 with its own stores). `wgmmaConfigOverride` wins.
     public func wgmmaDefaultConfig(_ operands: GemmOperands, m: Int, n: Int, k: Int) -> WgmmaConfig {
