@@ -37,6 +37,25 @@ import Testing
         #expect(Set(KernelSources.all().map(\.name)).count == KernelSources.all().count, "unit names are unique")
     }
 
+    /// Every wgmma tile fits the H100's 227 KB of opt-in shared memory per block (a tile over it
+    /// would fail at launch on the device only), and the fallback of a TMA-store tile (C not
+    /// TMA-aligned) is a tile of the same size and ring with the threads' stores.
+    @Test func wgmmaTilesFitSharedMemory() {
+        let h100OptIn = 232_448
+        for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
+            for c in WgmmaConfig.candidates(ops) {
+                #expect(c.sharedBytes <= h100OptIn, "\(c) needs \(c.sharedBytes) bytes")
+                let own = c.withoutTMAStore
+                #expect(!own.tmaStore && own.bn == c.bn && own.stages == c.stages && own.pingPong == c.pingPong)
+                #expect(own.sharedBytes <= c.sharedBytes)
+            }
+        }
+        // The ring, the barriers, the scales and the staging slots, counted by hand for one tile:
+        // 5 stages × (128 + 128) rows × 128 B, 1024 B alignment slack, 2 × 5 + 2 mbarriers,
+        // 2 × 2 × 128 floats, 2 groups × 2 slots × 8 KB.
+        #expect(WgmmaConfig.n128s5tma.sharedBytes == 5 * 256 * 128 + 1024 + 8 * 12 + 16 * 128 + 2 * 2 * 8192)
+    }
+
     /// The wgmma units use sm_90a-only instructions: for another target they are refused by
     /// name before NVRTC runs (needs no NVRTC).
     @Test func archSpecificUnitsNeedSm90() {
