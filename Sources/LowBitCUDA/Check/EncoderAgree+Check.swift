@@ -42,6 +42,9 @@ extension CUDAEncoderAgreement {
             check("GPU w8a8 vs CPU integer engine", out[w8a8Recipe]!, integer, bound: nil)
             check("CPU integer engine vs CPU simulated W8A8", integer, refs.w8a8, bound: nil)
         }
+        if let floor = refs.w8a8Fp16Hidden {
+            check("noise floor: CPU simulated W8A8 vs itself with fp16 hidden states between blocks", floor, refs.w8a8, bound: nil)
+        }
         check("GPU w8a8 vs CPU float", out[w8a8Recipe]!, refs.float, bound: nil)
         check("CPU simulated W8A8 vs CPU float", refs.w8a8, refs.float, bound: nil)
         check("GPU fp8 vs CPU float", out[.fp8]!, refs.float, bound: nil)

@@ -32,6 +32,10 @@ public enum CUDAEncoderAgreement {
         public var fp16CodeFlips: [Double]?
         /// How many of `sequences` layers.safetensors holds.
         public var layerSequences: Int?
+        /// The W8A8 model's noise floor: the CPU simulation again, its hidden states rounded to
+        /// fp16 after the embeddings and after every block (the GPU's residual storage, nothing
+        /// else changed). Its distance from `w8a8` is what one rounding step alone moves the output.
+        public var w8a8Fp16Hidden: [[Float]]?
     }
 
     public static let layerSequences = 12
@@ -91,6 +95,9 @@ public enum CUDAEncoderAgreement {
             source = "RTN per channel of the float weights (CPU) / WeightQuantizer.int8 (GPU)"
         }
         let w8a8 = BertModel.meanPool(try w8a8Model.hiddenStates(batch), sequences: batch.sequences, normalize: true)
+        var hr = roundedToF16(try w8a8Model.embed(batch))
+        for i in 0..<w8a8Model.blockCount { hr = roundedToF16(w8a8Model.runBlock(i, hidden: hr, batch: batch)) }
+        let w8a8Fp16Hidden = BertModel.meanPool(hr, sequences: batch.sequences, normalize: true)
 
         // Layer by layer, first `layerSequences` sequences: hidden states and fp16 code flips.
         let few = TokenBatch(sequences: Array(seqs.prefix(layerSequences)))
@@ -109,9 +116,14 @@ public enum CUDAEncoderAgreement {
         }
         try SafeTensorsWriter.write(entries, to: outDir + "/layers.safetensors")
         let refs = Refs(sequences: seqs, float: float, w8a8: w8a8, w8a8Integer: integer, w8a8Source: source,
-                        fp16CodeFlips: flips, layerSequences: layerSequences)
+                        fp16CodeFlips: flips, layerSequences: layerSequences, w8a8Fp16Hidden: w8a8Fp16Hidden)
         try AtomicFile.write(try JSONEncoder().encode(refs), to: outDir + "/refs.json")
         log("wrote \(outDir): encoder pack (\(vocabRows) word rows), refs.json, layers.safetensors; W8A8 from \(source)")
+    }
+
+    /// t with every value rounded to fp16 (as a new tensor of the same shape).
+    static func roundedToF16(_ t: Tensor) -> Tensor {
+        Tensor(shape: t.shape, values: t.toArray().map { HalfPrecision.f16ToFloat(HalfPrecision.floatToF16($0)) })
     }
 
     /// Fraction of symmetric per-token INT8 codes (s = absmax/127, q = rn(x/s)) of x: [rows, cols]
