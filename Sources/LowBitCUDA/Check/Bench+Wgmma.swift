@@ -1,16 +1,21 @@
 /// The Hopper GEMM (`gemmWgmma`) on the BERT shapes, every tile configuration, in the GEMM
 /// bench's line format (kinds `wg-int8`, `wg-fp8`, `wg-fp16`; dequantization, bias fused).
+///
+/// For a profiler run, three environment variables narrow it down (comma lists; unset: all):
+/// LOWBIT_WGMMA_SHAPES (`MxNxK`), LOWBIT_WGMMA_KINDS (`wg-int8` …), LOWBIT_WGMMA_TILES (tile names).
 extension CUDABench {
     public func gemmWgmma(shapes: [(Int, Int, Int)] = CUDABench.bertShapes + CUDABench.bertLargeShapes) throws(CUDAError) {
         guard kernels.wgmmaAvailable else { print("## GEMM wgmma: not run (device is \(context.device.arch), needs sm_90)"); return }
         print("## GEMM wgmma (TMA + wgmma, persistent; C fp16 = acc·sa·sb + bias), \(context.device.name)")
+        func only(_ name: String) -> Set<String>? { environment(name).map { Set($0.split(separator: ",").map(String.init)) } }
+        let shapeSet = only("LOWBIT_WGMMA_SHAPES"), kindSet = only("LOWBIT_WGMMA_KINDS"), tileSet = only("LOWBIT_WGMMA_TILES")
         let variants: [(String, GemmOperands)] = [("wg-int8", .eightBit(.int8)), ("wg-fp8", .eightBit(.fp8e4m3)), ("wg-fp16", .fp16)]
         defer { kernels.wgmmaConfigOverride = nil }
-        for (m, n, k) in shapes {
-            for (name, operands) in variants {
+        for (m, n, k) in shapes where shapeSet?.contains("\(m)x\(n)x\(k)") ?? true {
+            for (name, operands) in variants where kindSet?.contains(name) ?? true {
                 var ops = try timingOperands(operands, m: m, n: n, k: k)
                 var results: [(WgmmaConfig, Double)] = []
-                for cfg in WgmmaConfig.candidates(operands) {
+                for cfg in WgmmaConfig.candidates(operands) where tileSet?.contains(cfg.name) ?? true {
                     kernels.wgmmaConfigOverride = cfg
                     let t = try time { () throws(CUDAError) in
                         let (a, b, c) = ops.take()
@@ -19,7 +24,7 @@ extension CUDABench {
                     results.append((cfg, t))
                 }
                 kernels.wgmmaConfigOverride = nil
-                let best = results.min { $0.1 < $1.1 }!
+                guard let best = results.min(by: { $0.1 < $1.1 }) else { continue }
                 let flops = 2.0 * Double(m) * Double(n) * Double(k)
                 let peak = operands == .fp16 ? peakF16 : peak8bit
                 let pct = peak.map { " (\(format3(100 * flops / best.1 / $0))% of peak)" } ?? ""
