@@ -2,7 +2,8 @@
 # Nsight Compute profiles of the Hopper GEMM (`lb_wgmma`) on the device machine: for each
 # SHAPE:KIND:TILE, one launch of `lowbit cuda bench wgmma` narrowed to it by the bench's
 # LOWBIT_WGMMA_* variables, profiled with `ncu --set full` (clocks left alone), then the
-# bench's own timing line of that tile. Everything goes to OUT_DIR/ncu.txt.
+# bench's own timing line of that tile with the SM clocks and power seen meanwhile.
+# Everything goes to OUT_DIR/ncu.txt.
 #
 # Usage, on the device machine from the repository root:
 #   scripts/cuda-profile-wgmma.sh BIN OUT_DIR SHAPE:KIND:TILE ...
@@ -29,6 +30,11 @@ for spec in "$@"; do
   else
     echo "no ncu on this machine" >> "$LOG"
   fi
+  # The bench's own timing of the tile, with the SM clock and power sampled every 100 ms meanwhile.
+  nvidia-smi --query-gpu=clocks.sm,power.draw --format=csv,noheader -lms 100 > /tmp/clocks.txt 2>&1 &
+  SMI=$!
   "$BIN" cuda bench wgmma 2>&1 | grep '^gemm' >> "$LOG"
+  kill $SMI 2>/dev/null; wait $SMI 2>/dev/null
+  echo "SM clock / power while timing: $(sort /tmp/clocks.txt | uniq -c | sort -rn | head -4 | tr '\n' ';')" >> "$LOG"
 done
 nvidia-smi --query-gpu=clocks.sm,power.draw --format=csv >> "$LOG" 2>&1
