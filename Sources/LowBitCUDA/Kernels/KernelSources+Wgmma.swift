@@ -25,7 +25,8 @@ extension KernelSources {
 
         """
         let options = ["-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
-                       "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)"]
+                       "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)",
+                       "-DSTAGING_SLOTS=\(config.tmaStore ? config.slotsPerGroup : 0)"]
         return Unit(name: wgmmaName(config, operands: operands), source: commonSource + wgmmaHead + mma + wgmmaBody, options: options,
                     archSpecific: true)
     }
@@ -89,7 +90,14 @@ typedef float acc_t;
 #ifndef TMA_STORE
 #define TMA_STORE 0
 #endif
-#define SLOTS (TMA_STORE ? HALVES * BN / 64 : 1)   // 8 KB staging slots per consumer group
+#ifndef STAGING_SLOTS
+#define STAGING_SLOTS 0
+#endif
+// 8 KB staging slots per consumer group: with TMA stores one per 64 × 64 piece of the group's part
+// (STAGING_SLOTS 0) or STAGING_SLOTS of them taken in turn, a slot's next piece waiting until its
+// last store has read it; with the threads' stores one.
+#define PIECES (HALVES * BN / 64)
+#define SLOTS (TMA_STORE ? (STAGING_SLOTS > 0 && STAGING_SLOTS < PIECES ? STAGING_SLOTS : PIECES) : 1)
 
 /// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
 struct __align__(64) TensorMap { unsigned long long v[16]; };
@@ -128,6 +136,10 @@ __device__ __forceinline__ void tma_store(const TensorMap *map, u32 src, int x, 
 template <int READ> __device__ __forceinline__ void tma_store_wait() {
     if (READ) asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory");
     else asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory");
+}
+/// Waits until at most N of this thread's latest bulk store groups are still reading shared memory.
+template <int N> __device__ __forceinline__ void tma_store_wait_read_all_but() {
+    asm volatile("cp.async.bulk.wait_group.read %0;\n" :: "n"(N) : "memory");
 }
 /// Makes this thread's shared-memory writes visible to the async proxy (TMA).
 __device__ __forceinline__ void fence_async_smem() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
@@ -306,7 +318,14 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
             #pragma unroll
             for (int rd = 0; rd < BN / 64; rd++) {
-                const u32 slot = stage + (TMA_STORE ? (h * (BN / 64) + rd) * 8192 : 0);
+                const int piece = h * (BN / 64) + rd;
+                const u32 slot = stage + (TMA_STORE ? (piece % SLOTS) * 8192 : 0);
+#if TMA_STORE
+                if (SLOTS < PIECES && piece >= SLOTS) {   // the slot's previous store (piece − SLOTS) has read it
+                    if (t == 0) tma_store_wait_read_all_but<SLOTS - 1>();
+                    consumer_sync(c);
+                }
+#endif
                 #pragma unroll
                 for (int jj = 0; jj < 8; jj++) {
                     const int j = 8 * rd + jj, i = 8 * j + 2 * (lane & 3);
@@ -376,16 +395,27 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     /// The output written by TMA stores from one staging slot per 64 × 64 piece;
     /// `gemmWgmma` falls back to the threads' stores where C's address or stride does not allow TMA.
     public var tmaStore = false
-    public var name: String { "128x\(bn)-s\(stages)" + (pingPong ? "-pp" : "") + (tmaStore ? "-tma" : "") }
+    /// With TMA stores: staging slots per consumer group, taken in turn by the group's 64 × 64
+    /// pieces (fewer slots leave room for a deeper ring); nil: one per piece.
+    public var stagingSlots: Int? = nil
+    /// Staging slots per consumer group as the kernel has them.
+    public var slotsPerGroup: Int {
+        let pieces = (pingPong ? 2 : 1) * bn / 64
+        guard tmaStore else { return 1 }
+        return stagingSlots.map { min(max($0, 1), pieces) } ?? pieces
+    }
+    public var name: String {
+        "128x\(bn)-s\(stages)" + (pingPong ? "-pp" : "") + (tmaStore ? "-tma" + (stagingSlots.map(String.init) ?? "") : "")
+    }
     public var description: String { name }
     /// Dynamic shared memory: the ring, 1024 bytes of alignment slack, the mbarriers (2 per stage, 2 turns), and per
     /// consumer the tile's column scales and bias (2 × 2 × bn floats) and its 8 KB output staging
-    /// slots (one; bn / 64 with TMA stores).
+    /// slots (`slotsPerGroup`).
     public var sharedBytes: Int {
-        stages * (128 + bn) * 128 + 1024 + 16 * stages + 16 + 16 * bn + 2 * (tmaStore ? (pingPong ? 2 : 1) * bn / 64 : 1) * 8192
+        stages * (128 + bn) * 128 + 1024 + 16 * stages + 16 + 16 * bn + 2 * slotsPerGroup * 8192
     }
     /// This tile with the threads' own stores.
-    public var withoutTMAStore: WgmmaConfig { var c = self; c.tmaStore = false; return c }
+    public var withoutTMAStore: WgmmaConfig { var c = self; c.tmaStore = false; c.stagingSlots = nil; return c }
 
     public static let n256s4 = WgmmaConfig(bn: 256, stages: 4)
     public static let n128s6 = WgmmaConfig(bn: 128, stages: 6)
@@ -395,10 +425,14 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     public static let n128s5tma = WgmmaConfig(bn: 128, stages: 5, tmaStore: true)
     public static let n192s4tma = WgmmaConfig(bn: 192, stages: 4, tmaStore: true)
     public static let n128s4pptma = WgmmaConfig(bn: 128, stages: 4, pingPong: true, tmaStore: true)
+    public static let n128s6pptma1 = WgmmaConfig(bn: 128, stages: 6, pingPong: true, tmaStore: true, stagingSlots: 1)
+    public static let n128s5pptma2 = WgmmaConfig(bn: 128, stages: 5, pingPong: true, tmaStore: true, stagingSlots: 2)
+    public static let n128s6tma1 = WgmmaConfig(bn: 128, stages: 6, tmaStore: true, stagingSlots: 1)
     /// Candidates per operand kind: FP8 keeps a second (promoted) accumulator set, so its tile is
     /// at most 128 wide (2 × 64 f32 registers per thread).
     public static func candidates(_ operands: GemmOperands) -> [WgmmaConfig] {
-        operands == .eightBit(.fp8e4m3) ? [.n128s6, .n128s5tma]
-            : [.n256s4, .n128s6, .n192s4, .n128s6pp, .n256s3tma, .n128s5tma, .n192s4tma, .n128s4pptma]
+        operands == .eightBit(.fp8e4m3) ? [.n128s6, .n128s5tma, .n128s6tma1]
+            : [.n256s4, .n128s6, .n192s4, .n128s6pp, .n256s3tma, .n128s5tma, .n192s4tma, .n128s4pptma,
+               .n128s6pptma1, .n128s5pptma2, .n128s6tma1]
     }
 }
