@@ -27,9 +27,23 @@ extension KernelSources {
         let options = ["-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)",
                        "-DSTAGING_SLOTS=\(config.tmaStore ? config.slotsPerGroup : 0)"]
-        return Unit(name: wgmmaName(config, operands: operands), source: commonSource + wgmmaHead + mma + wgmmaBody, options: options,
+        return Unit(name: wgmmaName(config, operands: operands), source: commonSource + wgmmaHead + mma + wgmmaSource, options: options,
                     archSpecific: true)
     }
+
+    /// `wgmmaBody` with its epilogue (between the `// <epilogue>` and `// </epilogue>` marks)
+    /// written out twice, `if (act) { …EPI_ACT 1… } else { …EPI_ACT 0… }`, so that GELU is a
+    /// compile-time choice inside it.
+    static let wgmmaSource: String = {
+        let body = wgmmaBody
+        guard let open = body.range(of: "        // <epilogue>\n"), let close = body.range(of: "        // </epilogue>\n") else {
+            preconditionFailure("wgmmaBody lost its epilogue marks")
+        }
+        let epilogue = String(body[open.upperBound..<close.lowerBound])
+        let twice = "        if (act) {\n#define EPI_ACT 1\n" + epilogue + "#undef EPI_ACT\n        } else {\n#define EPI_ACT 0\n"
+            + epilogue + "#undef EPI_ACT\n        }\n"
+        return String(body[..<open.lowerBound]) + twice + String(body[close.upperBound...])
+    }()
 
     /// The unit's name (and cache file stem), known without assembling its source.
     public static func wgmmaName(_ config: WgmmaConfig, operands: GemmOperands) -> String { "wgmma-\(operands)-\(config.name)" }
@@ -305,6 +319,11 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
         // fp16 pairs into this group's staging tile (16-byte chunks XOR-swizzled by row), then
         // 16-byte stores of whole row segments (direct 4-byte stores left 16-byte holes per
         // 32-byte sector and made the epilogue cost as much as 15 k tiles).
+        // (The epilogue's text up to its end mark is instantiated twice, for GELU on and off: see
+        // `wgmmaSource`. A run-time `act` test inside the unrolled rounds kept the compiler from
+        // overlapping one pair's shared loads and math with the next pair's; the profile put the
+        // tensor cores at 39 % busy at K = 768, the epilogue taking most of each tile.)
+        // <epilogue>
         #pragma unroll
         for (int h = 0; h < HALVES; h++) {
 #if OPS == 1
@@ -342,7 +361,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                         float v0 = dequant((float)acc[4 * j + 2 * e], sr, ss.x, bb.x);
                         float v1 = dequant((float)acc[4 * j + 2 * e + 1], sr, ss.y, bb.y);
 #endif
-                        if (act) { v0 = gelu_erf(v0); v1 = gelu_erf(v1); }
+                        if (EPI_ACT) { v0 = gelu_erf(v0); v1 = gelu_erf(v1); }
                         const int row = warp * 16 + (lane >> 2) + 8 * e, cc = 8 * jj + 2 * (lane & 3);
                         const u32 addr = slot + row * 128 + (((cc >> 3) ^ (row & 7)) << 4) + (cc & 7) * 2;
                         asm volatile("st.shared.u32 [%0], %1;\n" :: "r"(addr), "r"(pack_h2(v0, v1)) : "memory");
@@ -376,6 +395,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
             }
         }
+        // </epilogue>
     }
 #if TMA_STORE
     if (t == 0) tma_store_wait<0>();          // shared memory stays until the last store is done
