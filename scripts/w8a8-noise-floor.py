@@ -38,10 +38,11 @@ def sequences(seed, lengths):
 
 
 class Model:
-    """W8A8 BERT; `smooth` maps a linear's name to its SmoothQuant s (x / s, W * s)."""
+    """BERT with W8A8 linears (float ones when not `quantized`); `smooth` maps a linear's name to
+    its SmoothQuant s (x / s, W * s)."""
 
-    def __init__(self, asym, smooth):
-        self.asym, self.smooth, self.q = asym, smooth, {}
+    def __init__(self, asym, smooth, quantized=True):
+        self.asym, self.smooth, self.quantized, self.q = asym, smooth, quantized, {}
         for l in range(LAYERS):
             for n in LINEARS:
                 name = f'encoder.layer.{l}.{n}'
@@ -59,8 +60,13 @@ class Model:
         s = (np.abs(x).max(-1, keepdims=True) / 127).astype(np.float32)
         return np.rint(x / np.where(s > 0, s, 1)), s
 
-    def run(self, ids, perturb=()):
+    def run(self, ids, perturb=(), absmax=None):
+        """Last hidden states [T, HIDDEN]; absmax (a dict), if given, gathers each layer's QKV and
+        MLP-in input column maxima (keys 'L.qkv', 'L.in')."""
         r = lambda point, x: f16(x) if point in perturb else x
+
+        def observe(key, x):
+            if absmax is not None: absmax[key] = np.maximum(absmax.get(key, 0), np.abs(x).max(0))
 
         def ln(x, p):
             xx = x.astype(np.float64) if 'ln64' in perturb else x
@@ -69,6 +75,7 @@ class Model:
             return (x - m) / np.sqrt(v + 1e-12) * r('gb', F[p + '.weight']) + r('gb', F[p + '.bias'])
 
         def lin(x, name):
+            if not self.quantized: return x @ F[name + '.weight'].T + F[name + '.bias']
             if name in self.smooth: x = x / self.smooth[name]
             q, s = self.quantize(x); w, ws = self.q[name]
             acc = q @ w.T
@@ -80,12 +87,14 @@ class Model:
         h = ln(e('word_embeddings')[ids] + e('position_embeddings')[:T] + e('token_type_embeddings')[0], 'embeddings.LayerNorm')
         for l in range(LAYERS):
             p = f'encoder.layer.{l}.'
+            observe(f'{l}.qkv', h)
             hq, h = h, r('resid', h)
             q, k, v = [r('qkv', lin(hq, p + n)).reshape(T, HEADS, -1).transpose(1, 0, 2) for n in LINEARS[:3]]
             s = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1]); s = np.exp(s - s.max(-1, keepdims=True))
             a = (r('P', s) @ v) / s.sum(-1, keepdims=True)
             a = r('ctx', a.transpose(1, 0, 2).reshape(T, HIDDEN))
             h1 = ln(r('tmp', lin(a, p + LINEARS[3])) + h, p + 'attention.output.LayerNorm')
+            observe(f'{l}.in', h1)
             h1q, h1 = h1, r('resid', h1)
             u = r('up', lin(h1q, p + LINEARS[4])); u = 0.5 * u * (1 + erf(u / np.sqrt(2)))
             h = ln(r('tmp', lin(u, p + LINEARS[5])) + h1, p + 'output.LayerNorm')
@@ -100,39 +109,22 @@ class Model:
 
 def smoothing(alpha=0.5):
     """SmoothQuant s per QKV / MLP-in linear from the float model's input absmax on 4 sequences."""
-    amax = {}
-
-    def ln(x, p):
-        m = x.mean(-1, keepdims=True); v = ((x - m) ** 2).mean(-1, keepdims=True)
-        return (x - m) / np.sqrt(v + 1e-12) * F[p + '.weight'] + F[p + '.bias']
-    lin = lambda x, n: x @ F[n + '.weight'].T + F[n + '.bias']
+    absmax, float_model = {}, Model(asym=False, smooth={}, quantized=False)
     for ids in sequences(7, [12, 60, 128, 30]):
-        T = len(ids)
-        h = ln(F['embeddings.word_embeddings.weight'][ids] + F['embeddings.position_embeddings.weight'][:T]
-               + F['embeddings.token_type_embeddings.weight'][0], 'embeddings.LayerNorm')
-        for l in range(LAYERS):
-            p = f'encoder.layer.{l}.'
-            amax[p + 'qkv'] = np.maximum(amax.get(p + 'qkv', 0), np.abs(h).max(0))
-            q, k, v = [lin(h, p + n).reshape(T, HEADS, -1).transpose(1, 0, 2) for n in LINEARS[:3]]
-            s = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1]); s = np.exp(s - s.max(-1, keepdims=True)); s /= s.sum(-1, keepdims=True)
-            h = ln(lin((s @ v).transpose(1, 0, 2).reshape(T, HIDDEN), p + LINEARS[3]) + h, p + 'attention.output.LayerNorm')
-            amax[p + 'in'] = np.maximum(amax.get(p + 'in', 0), np.abs(h).max(0))
-            u = lin(h, p + LINEARS[4])
-            h = ln(lin(0.5 * u * (1 + erf(u / np.sqrt(2))), p + LINEARS[5]) + h, p + 'output.LayerNorm')
+        float_model.run(ids, absmax=absmax)
     smooth = {}
     for l in range(LAYERS):
         p = f'encoder.layer.{l}.'
         for names, key in ((LINEARS[:3], 'qkv'), (LINEARS[4:5], 'in')):
             wm = np.maximum.reduce([np.abs(F[p + n + '.weight']).max(0) for n in names])
-            s = np.maximum(amax[p + key] ** alpha / wm ** (1 - alpha), 1e-5).astype(np.float32)
+            s = np.maximum(absmax[f'{l}.{key}'] ** alpha / wm ** (1 - alpha), 1e-5).astype(np.float32)
             for n in names: smooth[p + n] = s
     return smooth
 
 
 seqs = sequences(2026, [3, 128, 17, 64, 9, 100, 33, 5, 77, 128, 12, 50] * 2)
-float_model = Model(asym=False, smooth={})
 for variant in VARIANTS:
-    model = {'w8a8': lambda: float_model, 'w8a8-smooth': lambda: Model(asym=True, smooth=smoothing())}[variant]()
+    model = {'w8a8': lambda: Model(asym=False, smooth={}), 'w8a8-smooth': lambda: Model(asym=True, smooth=smoothing())}[variant]()
     base = model.embed(seqs)
     print(f'== {variant}: W8A8 MiniLM, {len(seqs)} sequences, cosine to the unperturbed fp32 run (bound 0.9999)')
     for perturb in [('ln64',), ('deq',), ('tables',), ('gb',), ('resid',), ('qkv',), ('P',), ('ctx',), ('tmp',), ('up',),

@@ -54,6 +54,19 @@ import Testing
         // 5 stages × (128 + 128) rows × 128 B, 1024 B alignment slack, 2 × 5 + 2 mbarriers,
         // 2 × 2 × 128 floats, 2 groups × 2 slots × 8 KB.
         #expect(WgmmaConfig.n128s5tma.sharedBytes == 5 * 256 * 128 + 1024 + 8 * 12 + 16 * 128 + 2 * 2 * 8192)
+        // One staging slot per group where a ping-pong tile has four pieces: room for six stages.
+        #expect(WgmmaConfig.n128s6pptma1.slotsPerGroup == 1 && WgmmaConfig.n128s6pptma1.name == "128x128-s6-pp-tma1")
+        #expect(WgmmaConfig.n128s6pptma1.sharedBytes == 6 * 256 * 128 + 1024 + 8 * 14 + 16 * 128 + 2 * 1 * 8192)
+        #expect(WgmmaConfig.n128s6pptma1.withoutTMAStore == WgmmaConfig.n128s6pp)
+    }
+
+    /// The kernel's epilogue is written out once per GELU setting, and nothing of its marks is left.
+    @Test func wgmmaEpilogueIsInstantiatedForBothGELUSettings() {
+        let src = KernelSources.wgmmaSource
+        #expect(src.components(separatedBy: "#define EPI_ACT 1").count == 2)
+        #expect(src.components(separatedBy: "#define EPI_ACT 0").count == 2)
+        #expect(src.components(separatedBy: "tma_store(&tmC").count == 3)
+        #expect(!src.contains("// <epilogue>") && !src.contains("// </epilogue>"))
     }
 
     /// The wgmma units use sm_90a-only instructions: for another target they are refused by
