@@ -72,8 +72,9 @@ extension CUDAKernels {
         if let forced = wgmmaConfigOverride, WgmmaConfig.candidates(operands).contains(forced) { return forced }
         let deep = k * (operands == .fp16 ? 2 : 1) >= 2048
         if operands == .eightBit(.fp8e4m3) { return deep ? .n128s6 : .n128s5tma }
-        // INT8 at K ≤ 1024: ping-pong with TMA stores won 8 of 10 such shapes in the 02:43 UTC A/B
-        // of 2026-12-06 (docs/benchmarks.md); FP16 keeps the tile of the earlier sweeps.
+        // INT8 at K ≤ 1024, in the 02:43 UTC A/B of 2026-12-06 (docs/benchmarks.md): a ping-pong tile
+        // was the fastest in 19 of 20 measurements, this one on 7 of the 10 shapes; FP16 keeps the
+        // tile of the earlier sweeps.
         if operands == .eightBit(.int8) && !deep { return .n128s4pptma }
         return deep ? .n128s6pp : .n128s5tma
     }
