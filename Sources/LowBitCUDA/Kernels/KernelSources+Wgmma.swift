@@ -26,7 +26,7 @@ extension KernelSources {
         """
         let options = ["-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)",
-                       "-DSTAGING_SLOTS=\(config.tmaStore ? config.slotsPerGroup : 0)"]
+                       "-DSTAGING_SLOTS=\(config.slotsPerGroup)"]
         return Unit(name: wgmmaName(config, operands: operands), source: commonSource + wgmmaHead + mma + wgmmaSource, options: options,
                     archSpecific: true)
     }
@@ -104,14 +104,14 @@ typedef float acc_t;
 #ifndef TMA_STORE
 #define TMA_STORE 0
 #endif
-#ifndef STAGING_SLOTS
-#define STAGING_SLOTS 0
-#endif
-// 8 KB staging slots per consumer group: with TMA stores one per 64 × 64 piece of the group's part
-// (STAGING_SLOTS 0) or STAGING_SLOTS of them taken in turn, a slot's next piece waiting until its
-// last store has read it; with the threads' stores one.
+// 8 KB staging slots per consumer group: with TMA stores STAGING_SLOTS (the host's
+// `WgmmaConfig.slotsPerGroup`, 1…PIECES), taken in turn by the group's 64 × 64 pieces, a slot's
+// next piece waiting until its last store has read it; with the threads' stores one.
 #define PIECES (HALVES * BN / 64)
-#define SLOTS (TMA_STORE ? (STAGING_SLOTS > 0 && STAGING_SLOTS < PIECES ? STAGING_SLOTS : PIECES) : 1)
+#ifndef STAGING_SLOTS
+#define STAGING_SLOTS PIECES
+#endif
+#define SLOTS (TMA_STORE ? STAGING_SLOTS : 1)
 
 /// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
 struct __align__(64) TensorMap { unsigned long long v[16]; };
