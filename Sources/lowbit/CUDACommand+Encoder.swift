@@ -31,6 +31,47 @@ extension CUDACommand {
         }
     }
 
+    struct EncoderProfile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "encoder-profile",
+            abstract: "Where a BERT forward pass spends its time: per-stage ms, TOPS or GB/s, one 'stage …' line each.",
+            discussion: "One eager pass with a CUDA event after each stage (GEMMs, attention, row kernels), summed over "
+                + "the layers, median of 5 passes; and the same pass as a graph replay. Random weights for bert-base and "
+                + "bert-large, else a model path (CUDAEncoderProfile).")
+        @Option(help: "Comma list: bert-base, bert-large (random weights) or model paths.") var models = "bert-base"
+        @Option(help: "Comma list of batch sizes.") var batches = "128"
+        @Option(help: "Comma list of sequence lengths.") var seqs = "256"
+        @Option(help: "Comma list of recipes: \(ArgumentLists.recipeHelp).") var recipes = "int8"
+        @Option(help: "GEMM backend: own, cublasLt, or auto (the faster per shape).") var backend: GemmBackendPolicy = .auto
+
+        func run() throws {
+            let models = try ArgumentLists.strings(models, option: "--models")
+            let batches = try ArgumentLists.ints(batches, option: "--batches")
+            let seqs = try ArgumentLists.ints(seqs, option: "--seqs", minimum: 3, why: " ([CLS], a token, [SEP])")
+            let list = try ArgumentLists.recipes(recipes, option: "--recipes")
+            if list.tuned { throw ValidationError("--recipes: name recipes to profile; 'tuned' is not one") }
+            try CUDACommand.check {
+                let k = try CUDAKernels.shared()
+                k.backendPolicy = backend
+                for model in models {
+                    let weights = try CUDAEncoderBenchmark.randomConfig(model).map { EncoderWeights.random($0) }
+                        ?? EncoderWeights.load(path: model)
+                    let encoder = try CUDAEncoder(weights: weights, kernels: k)
+                    for recipe in list.recipes.isEmpty ? [try weights.quantizedRecipe() ?? .fp16] : list.recipes {
+                        encoder.recipe = recipe
+                        for seq in seqs {
+                            for batch in batches {
+                                let p = try CUDAEncoderProfile.run(encoder, batch: batch, seq: seq)
+                                CUDAEncoderProfile.lines(p).forEach(CUDACommand.say)
+                            }
+                        }
+                    }
+                }
+                return 0
+            }
+        }
+    }
+
     struct EncoderPack: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "encoder-pack",

@@ -11,7 +11,7 @@ struct CUDACommand: ParsableCommand {
         commandName: "cuda",
         abstract: "CUDA backend checks: self-test, kernel bench, NVRTC compile, device info, encoder grid, pack and agreement.",
         discussion: "Exit status: 0 all passed; 1 a check failed; 2 CUDA not available (message on stderr); 64 bad arguments.",
-        subcommands: [SelfTest.self, Bench.self, Compile.self, Info.self, EncoderBench.self, EncoderPack.self, EncoderAgree.self])
+        subcommands: [SelfTest.self, Bench.self, Compile.self, Info.self, EncoderBench.self, EncoderProfile.self, EncoderPack.self, EncoderAgree.self])
 
     /// print, then flush (output is read through a pipe on the device machine).
     static func say(_ s: String) { print(s); fflush(nil) }

@@ -77,3 +77,29 @@ import Testing
         #expect("\(e)" == "cublasLtMatmul(int8 M1 N2 K16) failed: CUBLAS_STATUS_NOT_SUPPORTED (15): x")
     }
 }
+
+/// The per-stage work model the encoder profile divides by (`EncoderStage.work`).
+@Suite struct EncoderStageWorkTests {
+    /// BERT-base at 128 × 256 (32768 tokens): the four GEMMs' ops add up to the layer's
+    /// 2·t·(4h² + 2hf), attention is 4·b·heads·seq²·d, and the row stages count 8-bit codes only
+    /// where the GEMM they feed is 8-bit.
+    @Test func bertBaseStagesAddUp() {
+        let c = EncoderConfig.bertBase, t = 128.0 * 256, h = 768.0, f = 3072.0
+        func ops(_ s: EncoderStage, _ r: EncoderRecipe = .w8a8) -> Double {
+            if case .ops(let v) = s.work(c, batch: 128, seq: 256, recipe: r) { return v }
+            Issue.record("\(s) is not a GEMM or attention stage"); return 0
+        }
+        func bytes(_ s: EncoderStage, _ r: EncoderRecipe) -> Double {
+            if case .bytes(let v) = s.work(c, batch: 128, seq: 256, recipe: r) { return v }
+            Issue.record("\(s) is not a row stage"); return 0
+        }
+        let gemms = [EncoderStage.qkv, .attentionOutput, .mlpIn, .mlpOut].map { ops($0) }.reduce(0, +)
+        #expect(gemms == 2 * t * (4 * h * h + 2 * h * f))
+        #expect(ops(.attention) == 4 * 128 * 12 * 256 * 256 * 64)
+        #expect(bytes(.geluQuantize, .w8a8) == t * f * 2 + t * f + 4 * t)
+        #expect(bytes(.norm1, .fp16) == 3 * t * h * 2)
+        let mixed = EncoderRecipe(qkv: .fp16, attentionOutput: .int8, mlpIn: .int8, mlpOut: .fp16)
+        #expect(bytes(.norm1, mixed) == 3 * t * h * 2 + t * h + 4 * t, "norm1 writes mlp-in's codes")
+        #expect(bytes(.norm2, mixed) == 3 * t * h * 2, "norm2 feeds an fp16 qkv")
+    }
+}

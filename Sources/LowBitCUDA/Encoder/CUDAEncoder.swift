@@ -169,7 +169,9 @@ public final class CUDAEncoder: @unchecked Sendable {
     /// Queues one forward pass on the context's stream; the last hidden states end in `x` (fp16).
     /// `blocks`: run only these blocks (nil: all); `embed` false: start from the hidden states
     /// `setHidden` put in `x` instead of the embeddings (layer-by-layer comparisons).
-    public func forward(blocks: Range<Int>? = nil, embed: Bool = true) throws(CUDAError) {
+    /// `after`: called once each stage's work is queued (per-stage timings, `CUDAEncoderProfile`).
+    public func forward(blocks: Range<Int>? = nil, embed: Bool = true,
+                        after: ((EncoderStage) throws(CUDAError) -> Void)? = nil) throws(CUDAError) {
         guard let a = act else { throw .invalidArgument("GPU encoder: prepare(batch:seq:) first") }
         let t = batch * seq, h = config.hidden, f = config.intermediate
         let r = recipe
@@ -190,22 +192,36 @@ public final class CUDAEncoder: @unchecked Sendable {
         } else if let q = xq {
             try kernels.quantizeRows(m(a.x, h), quant: q)
         }
+        try after?(.embed)
 
         for l in blocks ?? 0..<config.layers {
             let (g1, b1, g2, b2) = norms[l]
             try gemm(try linear(l, 0, r.qkv), r.qkv, x: m(a.x, h), q: xq, y: m(a.qkv, 3 * h))
+            try after?(.qkv)
             func view(_ p: Int) -> DeviceMatrix { DeviceMatrix(a.qkv, rows: t, cols: h, ld: 3 * h, offsetBytes: p * h * 2) }
             try kernels.attention(q: view(0), k: view(1), v: view(2), o: m(a.ctx, h), batch: batch, seq: seq,
                                   heads: config.heads, headDim: config.headDim, lengths: a.lengths)
-            if let q = ctxq { try kernels.quantizeRows(m(a.ctx, h), quant: q) }
+            try after?(.attention)
+            if let q = ctxq {
+                try kernels.quantizeRows(m(a.ctx, h), quant: q)
+                try after?(.quantizeContext)
+            }
             try gemm(try linear(l, 1, r.attentionOutput), r.attentionOutput, x: m(a.ctx, h), q: ctxq, y: m(a.tmp, h))
+            try after?(.attentionOutput)
             try kernels.layerNorm(m(a.tmp, h), residual: m(a.x, h), gamma: g1, beta: b1, eps: config.eps, y: m(a.x1, h), quant: x1q)
+            try after?(.norm1)
             // FFN up: GELU fused into the GEMM for an FP16 down projection, else into the quantizing row kernel.
             try gemm(try linear(l, 2, r.mlpIn), r.mlpIn, x: m(a.x1, h), q: x1q, y: m(a.up, f), gelu: upq == nil)
-            if let q = upq { try kernels.biasGelu(m(a.up, f), bias: nil, y: nil, quant: q) }
+            try after?(.mlpIn)
+            if let q = upq {
+                try kernels.biasGelu(m(a.up, f), bias: nil, y: nil, quant: q)
+                try after?(.geluQuantize)
+            }
             try gemm(try linear(l, 3, r.mlpOut), r.mlpOut, x: m(a.up, f), q: upq, y: m(a.tmp, h))
+            try after?(.mlpOut)
             try kernels.layerNorm(m(a.tmp, h), residual: m(a.x1, h), gamma: g2, beta: b2, eps: config.eps, y: m(a.x, h),
                                   quant: l + 1 < config.layers ? xq : nil)
+            try after?(.norm2)
         }
     }
 
