@@ -2,7 +2,8 @@
 """Builds the markdown tables of docs/benchmarks.md's GPU section from the logs that
 scripts/cuda-bench.sh leaves in OUT_DIR: encoder.json (an array of `lowbit bench MODEL --device
 cuda --json` reports; for a model without a complete report — a run cut short, or an older run —
-the `encoder model=…` lines of encoder.log), torch.log, gemm.log, agree.log, device.txt.
+the `encoder model=…` lines of encoder.log; its `stage …`/`total …` lines, from `lowbit cuda
+encoder-profile`, give the per-stage table), torch.log, gemm.log, agree.log, device.txt.
 Usage: cuda-bench-table.py OUT_DIR > table.md"""
 import json
 import os
@@ -80,6 +81,22 @@ for k in keys:
         row.append(f"{ref / t[0]:.2f}×" if t and ref else "–")
     row.append(t[1] if t else "–")
     print("| " + " | ".join(row) + " |")
+
+stages = [fields(l) for l in read("encoder.log").splitlines() if l.startswith("stage ")]
+totals = {(f["model"], f["recipe"]): f for f in map(fields, read("encoder.log").splitlines()) if "eager_sum_ms" in f}
+if stages:
+    print("\nWhere the time goes (`lowbit cuda encoder-profile`: one eager pass with an event after each stage, "
+          "each stage summed over the layers, median of 5 passes; rates: TOPS for GEMMs and attention, GB/s for "
+          "row kernels):\n")
+    print("| model | batch × seq | recipe | stage | ms | share | rate | % of tensor peak |")
+    print("|---|---|---|---|---|---|---|---|")
+    for f in stages:
+        print(f"| {f['model']} | {f['batch']} × {f['seq']} | {f['recipe']} | {f['stage']} | {f['ms']} | "
+              f"{float(f['share_pct']):.1f} % | {f['rate']} {f['unit']} | {f.get('peak_pct', '–')} |")
+    for (model, recipe), f in totals.items():
+        print(f"\n{model} {recipe}: stages sum to {f['eager_sum_ms']} ms eager; the same pass as a graph replay "
+              f"takes {f['graph_ms']} ms.", end="")
+    print()
 
 gl = [l for l in read("gemm.log").splitlines() if l.startswith("gemm ")]
 if gl:

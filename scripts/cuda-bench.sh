@@ -13,7 +13,7 @@
 # (else NVRTC compiles on the device).
 # The grid runs through `lowbit bench bert-base|bert-large --device cuda … --json` (the reports
 # as one array in OUT_DIR/encoder.json, the progress lines in encoder.log), the rest through
-# `lowbit cuda …`. OUT_DIR gets 8 files: device.txt selftest.log agree.log encoder.log
+# `lowbit cuda …` (the per-stage profile at 128 × 256 too, its lines in encoder.log). OUT_DIR gets 8 files: device.txt selftest.log agree.log encoder.log
 # encoder.json gemm.log torch.log benchmarks-gpu.md.
 # --quick: batch 1 and 8, seq 128 only (a smoke test). --part: LowBit only (self-test, agreement,
 # encoder grid, GEMM sweeps), the PyTorch baselines only, or both (default); the table is made
@@ -92,6 +92,9 @@ for MODEL in bert-base bert-large; do
   step "grid $MODEL" 200 "$BIN" bench "$MODEL" --device cuda --batch "$BATCHES" --seq "$SEQS" --recipes fp16,int8,fp8,w4a8,tuned \
       --tune-floor int8 --backend auto --tune-cache "$WORK/autotune.json" --json > "$WORK/encoder-$MODEL.json" 2> >(tee -a "$OUT/encoder.log" >&2)
 done
+# Where the time goes at the largest shape: per-stage times of one eager pass (stage lines in encoder.log).
+[ "$QUICK" = --quick ] || step "stage profile" 60 "$BIN" cuda encoder-profile --models bert-base,bert-large --batches 128 \
+    --seqs 256 --recipes int8,fp16 2>&1 | tee -a "$OUT/encoder.log"
 # The reports as one JSON array (a report cut short is left out; its lines are in encoder.log).
 python3 -c 'import json, sys
 reports = []
