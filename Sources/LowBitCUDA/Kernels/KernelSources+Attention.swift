@@ -20,6 +20,9 @@ extension KernelSources {
 #define D 64
 #endif
 #define BQ 64
+// Blocks per SM the registers must allow: 4 (≤ 128 registers) up to D = 64; D = 128 needs more
+// registers and its 80 KB of shared memory allow only 2 anyway.
+#define MIN_BLOCKS (D >= 128 ? 2 : 4)
 #define BKV 64
 #define CH (D / 8)             // 16-byte chunks per row
 #define TILE (BKV * D)         // elements per K or V tile
@@ -42,6 +45,9 @@ __device__ __forceinline__ u32 aswz(int r, int c) {
 #endif
 }
 
+/// 2^x by the special-function unit, subnormal results flushed to zero (probabilities that small add nothing).
+__device__ __forceinline__ float ex2_ftz(float x) { float y; asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+
 __device__ __forceinline__ void mma16(float *c, const u32 *a, u32 b0, u32 b1) {
     asm volatile(MMA16 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
@@ -56,7 +62,7 @@ __device__ __forceinline__ void load_rows(u32 s, const h16 *g, long ld, int r0, 
     }
 }
 
-extern "C" __global__ void __launch_bounds__(128)
+extern "C" __global__ void __launch_bounds__(128, MIN_BLOCKS)
 lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv, h16 *o, int ldo,
              int seq, const int *lengths, int causal, float scale) {
     extern __shared__ __align__(128) u8 smem[];
@@ -117,32 +123,39 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
                 mma16(s[2 * j + 1], qf[ks], b2, b3);
             }
         }
-        // Mask, scale, online softmax. Element e of fragment j: row qr0 + (e >> 1)·8, key kt·64 + 8j + 2t + (e & 1).
+        // Mask (only tiles that reach past kvLen, or every tile with causal), online softmax. Scores stay
+        // unscaled until the exponent: scale > 0 (host-checked), so max(scale·s) = scale·max(s), and
+        // p = 2^(s·sl2 − m) is one FMA and one ex2. Element e of fragment j: row qr0 + (e >> 1)·8,
+        // key kt·64 + 8j + 2t + (e & 1).
+        if (causal || (kt + 1) * BKV > kvLen) {
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int key = kt * BKV + j * 8 + t * 2 + (e & 1), row = qr0 + (e >> 1) * 8;
+                    if (key >= kvLen || (causal && key > row)) s[j][e] = -INFINITY;
+                }
+        }
         float tmax[2] = {-INFINITY, -INFINITY};
 #pragma unroll
         for (int j = 0; j < 8; j++)
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int key = kt * BKV + j * 8 + t * 2 + (e & 1), row = qr0 + (e >> 1) * 8;
-                const bool dead = key >= kvLen || (causal && key > row);
-                s[j][e] = dead ? -INFINITY : s[j][e] * sl2;
-                tmax[e >> 1] = fmaxf(tmax[e >> 1], s[j][e]);
-            }
+            for (int e = 0; e < 4; e++) tmax[e >> 1] = fmaxf(tmax[e >> 1], s[j][e]);
         float alpha[2], mb[2];
 #pragma unroll
         for (int r = 0; r < 2; r++) {
             tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
             tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
-            const float mnew = fmaxf(mrow[r], tmax[r]);
+            const float mnew = fmaxf(mrow[r], tmax[r] * sl2);
             mb[r] = mnew == -INFINITY ? 0.0f : mnew;
-            alpha[r] = exp2f(mrow[r] - mb[r]);
+            alpha[r] = ex2_ftz(mrow[r] - mb[r]);
             mrow[r] = mnew;
             lrow[r] *= alpha[r];
         }
 #pragma unroll
         for (int j = 0; j < 8; j++)
 #pragma unroll
-            for (int e = 0; e < 4; e++) { s[j][e] = exp2f(s[j][e] - mb[e >> 1]); lrow[e >> 1] += s[j][e]; }
+            for (int e = 0; e < 4; e++) { s[j][e] = ex2_ftz(fmaf(s[j][e], sl2, -mb[e >> 1])); lrow[e >> 1] += s[j][e]; }
 #pragma unroll
         for (int i = 0; i < D / 8; i++) { oacc[i][0] *= alpha[0]; oacc[i][1] *= alpha[0]; oacc[i][2] *= alpha[1]; oacc[i][3] *= alpha[1]; }
 
