@@ -31,6 +31,28 @@ __device__ __forceinline__ u8 code_of(float v) {
     }
     return f2e4m3(v);
 }
+/// The INT8 codes of 8 values v / s, packed (v[0] in the low byte of w[0]), exactly as
+/// code_of<1>(__fdiv_rn(v[j], s)) gives them, for s > 0 and inv = __frcp_rn(s). t = v·inv is within
+/// 1.5·2⁻²³·|v/s| of the quotient and the rounded quotient within half that: below 3·10⁻⁵ where
+/// |v/s| ≤ 128 (beyond, both clamp to ±127). So t rounds to the same integer unless it lies within
+/// 10⁻⁴ of a half-way point; only then (about 2 in 10⁴ values) are the 8 divided exactly.
+__device__ __forceinline__ void i8_codes8(const float *v, float s, float inv, u32 (&w)[2]) {
+    float r[8];
+    bool nearHalf = false;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const float t = v[j] * inv;
+        r[j] = rintf(t);
+        nearHalf |= fabsf(fabsf(t - r[j]) - 0.5f) < 1e-4f;
+    }
+    if (nearHalf) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) r[j] = rintf(__fdiv_rn(v[j], s));
+    }
+    w[0] = w[1] = 0;
+#pragma unroll
+    for (int j = 0; j < 8; j++) w[j / 4] |= ((u32)code_of<1>(r[j])) << (8 * (j % 4));   // r[j] is whole (or NaN: 0)
+}
 /// Two floats → two FP8 e4m3 bytes (lo in bits 0–7), each exactly as f2e4m3 converts it.
 __device__ __forceinline__ u32 e4m3x2(float lo, float hi) {
     unsigned short r; asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(r) : "f"(hi), "f"(lo)); return (u32)r;

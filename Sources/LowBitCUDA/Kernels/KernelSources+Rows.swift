@@ -91,13 +91,13 @@ __device__ __forceinline__ void quantize_reg(const float (&v)[RC][8], float amax
     if (!s.live) return;
     if (s.t == 0) scale[s.row] = sc;
     u8 *qr = q + s.row * ldq;
+    const float inv = __frcp_rn(sc);
 #pragma unroll
     for (int c = 0; c < RC; c++) {
         u32 w[2] = {0, 0};
         if (sc > 0.0f) {
             if (QMODE == 1) {
-#pragma unroll
-                for (int j = 0; j < 8; j++) w[j / 4] |= ((u32)code_of<1>(__fdiv_rn(v[c][j], sc))) << (8 * (j % 4));
+                i8_codes8(v[c], sc, inv, w);
             } else {
 #pragma unroll
                 for (int j = 0; j < 8; j += 2)
