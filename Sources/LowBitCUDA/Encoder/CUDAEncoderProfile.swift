@@ -74,8 +74,9 @@ public enum CUDAEncoderProfile {
         try encoder.prepare(batch: batch, seq: seq)
         var rng = CUDAReference.RNG(seed: 13)
         try encoder.setInputs(ids: (0..<(batch * seq)).map { _ in Int32(rng.int(min(1000, c.vocab - 1)...(c.vocab - 1))) })
+        let bench = CUDABench(kernels: k)
         let graph = try encoder.captureGraph()   // also a first eager pass: weights, kernels, backend choices
-        let graphMs = try CUDABench(kernels: k).time { () throws(CUDAError) in try graph.launch() } * 1000
+        let graphMs = try bench.time { () throws(CUDAError) in try graph.launch() } * 1000
 
         let start = try CUDAEvent(context: ctx)
         var events: [CUDAEvent] = []
@@ -100,7 +101,6 @@ public enum CUDAEncoderProfile {
             for (s, ms) in sums { samples[s, default: []].append(ms) }
             if pass == 1 { for s in order { runs[s, default: 0] += 1 } }
         }
-        let bench = CUDABench(kernels: k)
         var stages: [Stage] = []
         for s in EncoderStage.allCases {
             guard let list = samples[s], let n = runs[s] else { continue }

@@ -35,10 +35,11 @@ __device__ __forceinline__ u8 code_of(float v) {
 /// code_of<1>(__fdiv_rn(v[j], s)) gives them, for s > 0 and inv = __frcp_rn(s). t = v·inv is within
 /// 1.5·2⁻²³·|v/s| of the quotient and the rounded quotient within half that: below 3·10⁻⁵ where
 /// |v/s| ≤ 128 (beyond, both clamp to ±127). So t rounds to the same integer unless it lies within
-/// 10⁻⁴ of a half-way point; only then (about 2 in 10⁴ values) are the 8 divided exactly.
+/// 10⁻⁴ of a half-way point; only then (about 2 in 10⁴ values) are the 8 divided exactly. So are
+/// they when s is so small (< 2⁻¹²⁶) that its reciprocal overflows.
 __device__ __forceinline__ void i8_codes8(const float *v, float s, float inv, u32 (&w)[2]) {
     float r[8];
-    bool nearHalf = false;
+    bool nearHalf = isinf(inv);
 #pragma unroll
     for (int j = 0; j < 8; j++) {
         const float t = v[j] * inv;

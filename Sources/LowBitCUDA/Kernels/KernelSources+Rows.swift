@@ -20,7 +20,8 @@ extension KernelSources {
 //
 // Same arithmetic as the shared-memory kernels of normSource, expression for expression, so equal
 // floats give equal outputs: bias + GELU and quantization (absmax is exact in any order; s =
-// absmax / qmax; codes of __fdiv_rn(v, s)) are bit-identical to them. Layernorm's mean and variance
+// absmax / qmax; codes of __fdiv_rn(v, s), which i8_codes8 gives by a cheaper route) are
+// bit-identical to them. Layernorm's mean and variance
 // are summed in another order (per thread, then the shuffle tree), so its outputs may differ from
 // theirs in the last float bit.
 //
