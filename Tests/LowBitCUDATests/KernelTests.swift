@@ -1,3 +1,4 @@
+import Foundation
 import LowBitCore
 import Testing
 @testable import LowBitCUDA
@@ -133,5 +134,35 @@ import Testing
         let test = CUDASelfTest(kernels: try CUDAKernels.shared())
         let failed = test.runAll(quick: true).filter { !$0.passed }
         #expect(failed.isEmpty, "\(failed.map(\.line).joined(separator: "\n"))")
+    }
+}
+
+/// The GELU kernels' branch-free erf (`erf_rational` in `KernelSources.commonSource`, fitted by
+/// scripts/fit-erf.py): its coefficients, read from the CUDA source and evaluated in Float the way
+/// the kernel does (clamp to ±4, two Horner chains of FMAs, z·P·(1/Q)), stay within 4·10⁻⁷ of erf
+/// on [−5, 5]. An edited or mistyped constant fails here, without a GPU.
+@Suite struct RationalErfTests {
+    @Test func kernelCoefficientsFitErf() throws {
+        let src = KernelSources.commonSource
+        let start = try #require(src.range(of: "float erf_rational(float z)")).upperBound
+        let body = String(src[start...].prefix(900))
+        /// The first capture of every match of `pattern` in the function's body, as floats.
+        func floats(_ pattern: String) throws -> [Float] {
+            try body.matches(of: Regex(pattern)).compactMap { m in m.output[1].substring.flatMap { Float(String($0)) } }
+        }
+        let p0 = try floats(#"float p = ([-0-9.e+]+)f, q = "#), q0 = try floats(#"f, q = ([-0-9.e+]+)f;"#)
+        let p = try floats(#"p = fmaf\(p, s, ([-0-9.e+]+)f\)"#), q = try floats(#"q = fmaf\(q, s, ([-0-9.e+]+)f\)"#)
+        try #require(p0.count == 1 && q0.count == 1 && p.count == 5 && q.count == 5, "coefficients not found in the source")
+        var worst = 0.0
+        for i in 0...10_000 {
+            let z = Float(-5 + Double(i) / 1000), c = min(max(z, -4), 4), s = c * c
+            var pv = p0[0], qv = q0[0]
+            for k in 0..<5 {
+                pv = p[k].addingProduct(pv, s)   // fmaf(pv, s, p[k])
+                qv = q[k].addingProduct(qv, s)
+            }
+            worst = max(worst, abs(Double(c * pv * (1 / qv)) - erf(Double(z))))
+        }
+        #expect(worst < 4e-7, "max |erf_rational − erf| = \(worst)")
     }
 }
