@@ -44,20 +44,23 @@ extension CUDACommand {
         @Option(help: "Comma list of recipes: \(ArgumentLists.recipeHelp).") var recipes = "int8"
         @Option(help: "GEMM backend: own, cublasLt, or auto (the faster per shape).") var backend: GemmBackendPolicy = .auto
 
-        func run() throws {
-            let models = try ArgumentLists.strings(models, option: "--models")
-            let batches = try ArgumentLists.ints(batches, option: "--batches")
-            let seqs = try ArgumentLists.ints(seqs, option: "--seqs", minimum: 3, why: " ([CLS], a token, [SEP])")
+        /// The parsed lists: models, batches, seqs, recipes (empty: each model's own).
+        func options() throws -> (models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe]) {
             let list = try ArgumentLists.recipes(recipes, option: "--recipes")
             if list.tuned { throw ValidationError("--recipes: name recipes to profile; 'tuned' is not one") }
+            return (try ArgumentLists.strings(models, option: "--models"), try ArgumentLists.ints(batches, option: "--batches"),
+                    try ArgumentLists.ints(seqs, option: "--seqs", minimum: 3, why: " ([CLS], a token, [SEP])"), list.recipes)
+        }
+        func validate() throws { _ = try options() }
+        func run() throws {
+            let (models, batches, seqs, recipes) = try options()
             try CUDACommand.check {
                 let k = try CUDAKernels.shared()
                 k.backendPolicy = backend
                 for model in models {
-                    let weights = try CUDAEncoderBenchmark.randomConfig(model).map { EncoderWeights.random($0) }
-                        ?? EncoderWeights.load(path: model)
+                    let (weights, list) = try CUDAEncoderBenchmark.weights(model, recipes: recipes)
                     let encoder = try CUDAEncoder(weights: weights, kernels: k)
-                    for recipe in list.recipes.isEmpty ? [try weights.quantizedRecipe() ?? .fp16] : list.recipes {
+                    for recipe in list {
                         encoder.recipe = recipe
                         for seq in seqs {
                             for batch in batches {

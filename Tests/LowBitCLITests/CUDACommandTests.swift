@@ -22,6 +22,16 @@ struct CUDACommandTests {
         }
     }
 
+    /// The per-stage profile without a GPU: exit 2 and the missing driver named; with one, stage lines.
+    @Test func encoderProfileWithoutGPU() throws {
+        let r = try CLI.run(["cuda", "encoder-profile", "--batches", "2", "--seqs", "16", "--recipes", "int8"])
+        if r.status == 0 {
+            #expect(r.stdout.contains("stage=gelu-quantize") && r.stdout.contains("graph_ms="), "\(r.stdout)")
+        } else {
+            #expect(r.status == 2 && r.stderr.contains("CUDA not available"), "\(r.stderr)")
+        }
+    }
+
     @Test func selfTestWithoutGPU() throws {
         let r = try CLI.run(["cuda", "selftest", "--quick"])
         guard r.status != 0 else { return }   // a GPU: the self-test ran (and passed)
@@ -60,6 +70,8 @@ struct CUDACommandTests {
         (["cuda", "bench", "gemm", "nosuchpart"], "unknown bench part 'nosuchpart'; parts: gemm"),
         (["cuda", "encoder-bench", "--seqs", "128,abc"], "--seqs: 'abc' in '128,abc' is not an integer"),
         (["cuda", "encoder-bench", "--recipes", "fp16,int9"], "--recipes: unknown recipe 'int9'"),
+        (["cuda", "encoder-profile", "--recipes", "int8,tuned"], "--recipes: name recipes to profile; 'tuned' is not one"),
+        (["cuda", "encoder-profile", "--batches", "0"], "--batches must be at least 1, got 0"),
         (["cuda", "encoder-pack", "/tmp/only-one"], "give MODEL_DIR OUT_DIR, or --random OUT_DIR"),
         (["cuda", "encoder-agree"], "Missing expected argument '<pack>'"),
     ] as [([String], String)])

@@ -29,6 +29,13 @@ public enum CUDAEncoderBenchmark {
     /// The config `model` names, if it is one of `randomModels`.
     public static func randomConfig(_ model: String) -> EncoderConfig? { randomModels[model] }
 
+    /// The weights `model` names ("bert-base" / "bert-large": random; else a path, `EncoderWeights.load`)
+    /// and the recipes to run: `recipes`, or when empty the model's own (`quantizedRecipe()`, else FP16).
+    public static func weights(_ model: String, recipes: [EncoderRecipe]) throws -> (EncoderWeights, [EncoderRecipe]) {
+        let weights = try randomConfig(model).map { EncoderWeights.random($0) } ?? EncoderWeights.load(path: model)
+        return (weights, recipes.isEmpty ? [try weights.quantizedRecipe() ?? .fp16] : recipes)
+    }
+
     /// model: a path (`EncoderWeights.load`) or "bert-base" / "bert-large" (random weights).
     /// recipes empty: the model's own (`quantizedRecipe()`, else FP16). tuneFloor: also the
     /// fastest recipe with at least its weight bits per GEMM (remembered in `tuneCache`).
@@ -39,9 +46,8 @@ public enum CUDAEncoderBenchmark {
         let saved = k.backendPolicy
         k.backendPolicy = policy
         defer { k.backendPolicy = saved }
-        let weights = try randomConfig(model).map { EncoderWeights.random($0) } ?? EncoderWeights.load(path: model)
+        let (weights, list) = try weights(model, recipes: recipes)
         let encoder = try CUDAEncoder(weights: weights, kernels: k)
-        let list = recipes.isEmpty ? [try weights.quantizedRecipe() ?? .fp16] : recipes
         let timer = CUDABench(kernels: k)
         let tuner = tuneFloor.map { _ in EncoderAutotuner(path: tuneCache) }
         var rng = CUDAReference.RNG(seed: 11)
