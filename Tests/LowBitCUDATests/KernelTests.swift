@@ -61,6 +61,18 @@ import Testing
         #expect(WgmmaConfig.n128s6pptma1.withoutTMAStore == WgmmaConfig.n128s6pp)
     }
 
+    /// FP8 tiles: promoted ones stay cooperative and 128 wide (the kernel refuses ping-pong with
+    /// promotion at compile time, on the device only); fast ones are INT8's tiles, named apart.
+    @Test func fp8TilesKeepTheirAccumulationRules() {
+        let fp8 = WgmmaConfig.candidates(.eightBit(.fp8e4m3))
+        let promoted = fp8.filter { $0.fp8Accumulation == .promoted }, fast = fp8.filter { $0.fp8Accumulation == .fast }
+        #expect(!promoted.isEmpty && promoted.allSatisfy { !$0.pingPong && $0.bn == 128 && !$0.name.hasSuffix("-fast") })
+        #expect(fast.map { $0.accumulating(.promoted) } == WgmmaConfig.candidates(.eightBit(.int8)))
+        #expect(fast.allSatisfy { $0.name.hasSuffix("-fast") })
+        #expect(KernelSources.wgmma(.n128s4pptma.accumulating(.fast), operands: .eightBit(.fp8e4m3)).options.contains("-DFP8_FAST=1"))
+        #expect(KernelSources.wgmma(.n128s6, operands: .eightBit(.fp8e4m3)).options.contains("-DFP8_FAST=0"))
+    }
+
     /// The kernel's epilogue is written out once per GELU setting, and nothing of its marks is left.
     @Test func wgmmaEpilogueIsInstantiatedForBothGELUSettings() {
         let src = KernelSources.wgmmaSource

@@ -1,5 +1,7 @@
 /// The Hopper GEMM (`gemmWgmma`) on the BERT shapes, every tile configuration, in the GEMM
-/// bench's line format (kinds `wg-int8`, `wg-fp8`, `wg-fp16`; dequantization, bias fused).
+/// bench's line format (kinds `wg-int8`, `wg-fp8` (promoted accumulation), `wg-fp8fast` (the
+/// tensor cores' accumulation over all of K, as cuBLASLt's `lt-fp8fast`), `wg-fp16`;
+/// dequantization, bias fused).
 ///
 /// For a profiler run, three environment variables narrow it down (comma lists; unset: all):
 /// LOWBIT_WGMMA_SHAPES (`MxNxK`), LOWBIT_WGMMA_KINDS (`wg-int8` …), LOWBIT_WGMMA_TILES (tile names).
@@ -9,13 +11,15 @@ extension CUDABench {
         print("## GEMM wgmma (TMA + wgmma, persistent; C fp16 = acc·sa·sb + bias), \(context.device.name)")
         func only(_ name: String) -> Set<String>? { environment(name).map { Set($0.split(separator: ",").map(String.init)) } }
         let shapeSet = only("LOWBIT_WGMMA_SHAPES"), kindSet = only("LOWBIT_WGMMA_KINDS"), tileSet = only("LOWBIT_WGMMA_TILES")
-        let variants: [(String, GemmOperands)] = [("wg-int8", .eightBit(.int8)), ("wg-fp8", .eightBit(.fp8e4m3)), ("wg-fp16", .fp16)]
+        let variants: [(String, GemmOperands, FP8Accumulation)] = [
+            ("wg-int8", .eightBit(.int8), .promoted), ("wg-fp8", .eightBit(.fp8e4m3), .promoted),
+            ("wg-fp8fast", .eightBit(.fp8e4m3), .fast), ("wg-fp16", .fp16, .promoted)]
         defer { kernels.wgmmaConfigOverride = nil }
         for (m, n, k) in shapes where shapeSet?.contains("\(m)x\(n)x\(k)") ?? true {
-            for (name, operands) in variants where kindSet?.contains(name) ?? true {
+            for (name, operands, accumulation) in variants where kindSet?.contains(name) ?? true {
                 var ops = try timingOperands(operands, m: m, n: n, k: k)
                 var results: [(WgmmaConfig, Double)] = []
-                for cfg in WgmmaConfig.candidates(operands) where tileSet?.contains(cfg.name) ?? true {
+                for cfg in WgmmaConfig.candidates(operands) where cfg.fp8Accumulation == accumulation && tileSet?.contains(cfg.name) ?? true {
                     kernels.wgmmaConfigOverride = cfg
                     let t = try time { () throws(CUDAError) in
                         let (a, b, c) = ops.take()

@@ -26,7 +26,7 @@ extension KernelSources {
         """
         let options = ["-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)",
-                       "-DSTAGING_SLOTS=\(config.slotsPerGroup)"]
+                       "-DSTAGING_SLOTS=\(config.slotsPerGroup)", "-DFP8_FAST=\(config.fp8Accumulation == .fast ? 1 : 0)"]
         return Unit(name: wgmmaName(config, operands: operands), source: commonSource + wgmmaHead + mma + wgmmaSource, options: options,
                     archSpecific: true)
     }
@@ -53,12 +53,16 @@ extension KernelSources {
 //
 // OPS 0: INT8 × INT8 → s32 (exact), C = fp16(dequant(acc, sa[m], sb[n], bias[n])) — the same
 //        `dequant` as lb_gemm8, so both kernels give the same bits;
-// OPS 1: FP8 e4m3 → f32, the same epilogue. Each 128-deep k tile is accumulated by wgmma in a
-//        fresh register set and added to the f32 total in ordinary f32 adds ("promotion"), so
-//        the tensor cores' reduced-precision FP8 accumulation spans 128 products only. Within
-//        a k32 step that accumulation still aligns the products to the largest one (~13 fraction
-//        bits kept): measured errors exceed an f32 sum's, so this is cuBLASLt's "fast
-//        accumulation" class and gemmAny does not choose it;
+// OPS 1: FP8 e4m3 → f32, the same epilogue. FP8_FAST 0 ("promotion"): each 128-deep k tile is
+//        accumulated by wgmma in a fresh register set and added to the f32 total in ordinary f32
+//        adds after the tile's wgmma have drained, so the tensor cores' reduced-precision FP8
+//        accumulation spans 128 products only. (Adding one set while the next k tile runs into a
+//        second set made ptxas serialize every wgmma, C7514: it does not follow wait_group 1
+//        for register reads.) FP8_FAST 1: no promotion, the tensor cores accumulate all of K on
+//        the INT8 schedule, ping-pong allowed (cuBLASLt's fast accumulation). Within a k32 step
+//        the tensor cores align the products to the largest one (~13 fraction bits kept):
+//        measured errors exceed an f32 sum's in both modes, so both are cuBLASLt's "fast
+//        accumulation" class and gemmAny does not choose them;
 // OPS 2: FP16 → f32, C = fp16(acc + bias[n]).
 // act = 1 applies GELU(erf) last.
 //
@@ -88,6 +92,10 @@ typedef int acc_t;
 typedef float acc_t;
 #endif
 #define NACC (BN / 2)
+#ifndef FP8_FAST
+#define FP8_FAST 0
+#endif
+#define PROMOTE (OPS == 1 && !FP8_FAST)       // f32 totals of per-k-tile wgmma sums
 #ifndef PINGPONG
 #define PINGPONG 0
 #endif
@@ -98,8 +106,8 @@ typedef float acc_t;
 // parity waits could not tell from the phase before). Its epilogue then runs under the other
 // group's main loop.
 #define SLOT(it) ((it) % STAGES)
-#if PINGPONG && OPS == 1
-#error "FP8 keeps the cooperative schedule (its promoted accumulators need the registers)"
+#if PINGPONG && PROMOTE
+#error "promoted FP8 keeps the cooperative schedule (its totals need the registers)"
 #endif
 #ifndef TMA_STORE
 #define TMA_STORE 0
@@ -256,7 +264,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
         }
         acc_t d[HALVES][NACC];
-#if OPS == 1
+#if PROMOTE
         float total[HALVES][NACC];
         #pragma unroll
         for (int i = 0; i < NACC; i++) { total[0][i] = 0.0f; d[0][i] = 0.0f; }
@@ -281,10 +289,10 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                 // Each k step is 32 bytes into the 128-byte swizzled rows; half h is rows 64h….
                 #pragma unroll
                 for (int h = 0; h < HALVES; h++)
-                    wgmma_tile(d[h], smem_desc(a + h * 64 * BKB + 32 * kk), smem_desc(b + 32 * kk), OPS == 1 ? kk > 0 : 1);
+                    wgmma_tile(d[h], smem_desc(a + h * 64 * BKB + 32 * kk), smem_desc(b + 32 * kk), PROMOTE ? kk > 0 : 1);
             }
             wgmma_commit();
-#if OPS == 1
+#if PROMOTE
             wgmma_wait0();
             if (t == 0) release_stage(empty + 8 * s);
             #pragma unroll
@@ -298,7 +306,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #if PINGPONG
         if (t == 0) mbar_arrive(turn + 8 * (1 - c));   // every wgmma of this tile is issued: the other group's turn
 #endif
-#if OPS != 1
+#if !PROMOTE
         wgmma_wait0();
         if (t == 0 && kTiles > 0) release_stage(empty + 8 * SLOT(it - 1));
 #endif
@@ -326,7 +334,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
         // <epilogue>
         #pragma unroll
         for (int h = 0; h < HALVES; h++) {
-#if OPS == 1
+#if PROMOTE
             const float *acc = total[h];
 #else
             const acc_t *acc = d[h];
@@ -418,6 +426,8 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     /// With TMA stores: staging slots per consumer group, taken in turn by the group's 64 × 64
     /// pieces (fewer slots leave room for a deeper ring); nil: one per piece.
     public var stagingSlots: Int? = nil
+    /// How an FP8 tile accumulates (INT8 and FP16 tiles keep `.promoted`, which they ignore).
+    public var fp8Accumulation: FP8Accumulation = .promoted
     /// Staging slots per consumer group as the kernel has them.
     public var slotsPerGroup: Int {
         let pieces = (pingPong ? 2 : 1) * bn / 64
@@ -426,6 +436,7 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     }
     public var name: String {
         "128x\(bn)-s\(stages)" + (pingPong ? "-pp" : "") + (tmaStore ? "-tma" + (stagingSlots.map(String.init) ?? "") : "")
+            + (fp8Accumulation == .fast ? "-fast" : "")
     }
     public var description: String { name }
     /// Dynamic shared memory: the ring, 1024 bytes of alignment slack, the mbarriers (2 per stage, 2 turns), and per
@@ -448,11 +459,27 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     public static let n128s6pptma1 = WgmmaConfig(bn: 128, stages: 6, pingPong: true, tmaStore: true, stagingSlots: 1)
     public static let n128s5pptma2 = WgmmaConfig(bn: 128, stages: 5, pingPong: true, tmaStore: true, stagingSlots: 2)
     public static let n128s6tma1 = WgmmaConfig(bn: 128, stages: 6, tmaStore: true, stagingSlots: 1)
-    /// Candidates per operand kind: FP8 keeps a second (promoted) accumulator set, so its tile is
-    /// at most 128 wide (2 × 64 f32 registers per thread).
+    /// This tile with FP8 accumulation `mode`.
+    public func accumulating(_ mode: FP8Accumulation) -> WgmmaConfig { var c = self; c.fp8Accumulation = mode; return c }
+
+    /// Candidates per operand kind. Promoted FP8 keeps f32 totals beside the wgmma registers, so
+    /// its tiles are 128 wide (2 × 64 f32 registers per thread) and cooperative; fast FP8 has
+    /// INT8's register budget and takes INT8's tiles.
     public static func candidates(_ operands: GemmOperands) -> [WgmmaConfig] {
-        operands == .eightBit(.fp8e4m3) ? [.n128s6, .n128s5tma, .n128s6tma1]
-            : [.n256s4, .n128s6, .n192s4, .n128s6pp, .n256s3tma, .n128s5tma, .n192s4tma, .n128s4pptma,
-               .n128s6pptma1, .n128s5pptma2, .n128s6tma1]
+        let int8: [WgmmaConfig] = [.n256s4, .n128s6, .n192s4, .n128s6pp, .n256s3tma, .n128s5tma, .n192s4tma, .n128s4pptma,
+                                   .n128s6pptma1, .n128s5pptma2, .n128s6tma1]
+        guard operands == .eightBit(.fp8e4m3) else { return int8 }
+        return [.n128s6, .n128s5tma, .n128s6tma1] + int8.map { $0.accumulating(.fast) }
     }
+}
+
+/// How the FP8 Hopper GEMM sums over K (see the kernel's header). Both modes add each k32 step's
+/// products inside the tensor cores, aligned to the largest (~13 fraction bits kept); they differ
+/// in how far that reduced-precision sum runs before f32 takes over.
+public enum FP8Accumulation: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Each 128-deep k tile summed by the tensor cores, then added to f32 totals.
+    case promoted
+    /// No promotion: the tensor cores accumulate the whole of K, like cuBLASLt's fast
+    /// accumulation; the tile runs the INT8 schedule (ping-pong included).
+    case fast
 }
