@@ -107,9 +107,9 @@ extension CUDASelfTest {
                 // ≤ 32·2⁻¹³·max|a·b| ≤ 2⁻⁸·Σ|a·b| per step. (The f32 sum bound alone failed on
                 // cuBLASLt at K 32 once the random data changed, 2026-12-05.)
                 if !exact { b += 0x1p-8 * accAbs[i] * scale }
-                // Without promotion the running sum joins each k32 step's alignment too: per step
-                // ≤ 33 · 2⁻¹³ · max(|sum so far|, |a·b|) ≤ 2⁻⁸ · Σ|a·b| more. Loose; the integer
-                // data above is the exact check of these tiles.
+                // Without promotion the running sum joins each k32 step's alignment too: a step may
+                // lose 33 · 2⁻¹³ · max(|sum so far|, |a·b|) ≤ 33 · 2⁻¹³ · Σ|a·b|, over ⌈K/32⌉ steps.
+                // Loose; the integer operands (`integerFP8`) are the exact check of these tiles.
                 if !exact && fastFP8 { b += Double((k + 31) / 32) * 33 * 0x1p-13 * accAbs[i] * scale }
                 if gelu { b += 1e-6 }
                 // cuBLASLt FP8 rounds to fp16 before the separate GELU pass: |GELU'| ≤ 1.13 times that rounding.
