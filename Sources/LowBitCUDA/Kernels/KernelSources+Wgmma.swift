@@ -57,8 +57,9 @@ extension KernelSources {
 //        accumulated by wgmma in a fresh register set and added to the f32 total in ordinary f32
 //        adds after the tile's wgmma have drained, so the tensor cores' reduced-precision FP8
 //        accumulation spans 128 products only. (Adding one set while the next k tile runs into a
-//        second set made ptxas serialize every wgmma, C7514: it does not follow wait_group 1
-//        for register reads.) FP8_FAST 1: no promotion, the tensor cores accumulate all of K on
+//        second set made ptxas serialize every wgmma, C7514, in each loop shape tried: reads of
+//        the first set after wait_group 1 were not accepted.) FP8_FAST 1: no promotion, the
+//        tensor cores accumulate all of K on
 //        the INT8 schedule, ping-pong allowed (cuBLASLt's fast accumulation). Within a k32 step
 //        the tensor cores align the products to the largest one (~13 fraction bits kept):
 //        measured errors exceed an f32 sum's in both modes, so both are cuBLASLt's "fast
