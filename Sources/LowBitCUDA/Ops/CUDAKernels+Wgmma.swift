@@ -66,8 +66,9 @@ extension CUDAKernels {
     /// The tile for a shape when none is given (`gemmAny`'s `.auto` times them all instead):
     /// from the H100 sweeps of 2026-12-05 (19:03–19:10 UTC) and the A/B of 2026-12-06 (02:43 UTC):
     /// where K ≤ 1024, INT8 takes the ping-pong tile with TMA stores and FP8 / FP16 the 128 × 128
-    /// tile with TMA stores; for deep K, ping-pong (FP8, which has no ping-pong: 128 × 128 with its
-    /// own stores). `wgmmaConfigOverride` wins.
+    /// tile with TMA stores; for deep K, ping-pong (FP8: 128 × 128 with its own stores, since the
+    /// default is a promoted tile, which has no ping-pong; the `-fast` tiles only through
+    /// `wgmmaConfigOverride` or the `config` argument). `wgmmaConfigOverride` wins.
     public func wgmmaDefaultConfig(_ operands: GemmOperands, m: Int, n: Int, k: Int) -> WgmmaConfig {
         if let forced = wgmmaConfigOverride, WgmmaConfig.candidates(operands).contains(forced) { return forced }
         let deep = k * (operands == .fp16 ? 2 : 1) >= 2048
