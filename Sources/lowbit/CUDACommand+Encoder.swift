@@ -43,17 +43,28 @@ extension CUDACommand {
         @Option(help: "Comma list of sequence lengths.") var seqs = "256"
         @Option(help: "Comma list of recipes: \(ArgumentLists.recipeHelp).") var recipes = "int8"
         @Option(help: "GEMM backend: own, cublasLt, or auto (the faster per shape).") var backend: GemmBackendPolicy = .auto
+        @Option(help: "Comma list of where the up projection's GELU runs before 8-bit codes: rows (the quantizing row kernel), epilogue (the GEMM's); default: the encoder's.")
+        var gelu: String?
 
-        /// The parsed lists: models, batches, seqs, recipes (empty: each model's own).
-        func options() throws -> (models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe]) {
+        /// The parsed lists: models, batches, seqs, recipes (empty: each model's own), GELU placements (empty: the default).
+        func options() throws -> (models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
+                                  gelu: [CUDAEncoder.GeluPlacement]) {
             let list = try ArgumentLists.recipes(recipes, option: "--recipes")
             if list.tuned { throw ValidationError("--recipes: name recipes to profile; 'tuned' is not one") }
+            var placements: [CUDAEncoder.GeluPlacement] = []
+            for name in try gelu.map({ try ArgumentLists.strings($0, option: "--gelu") }) ?? [] {
+                guard let p = CUDAEncoder.GeluPlacement(rawValue: name) else {
+                    throw ValidationError("--gelu: '\(name)' is not one of rows, epilogue")
+                }
+                placements.append(p)
+            }
             return (try ArgumentLists.strings(models, option: "--models"), try ArgumentLists.ints(batches, option: "--batches"),
-                    try ArgumentLists.ints(seqs, option: "--seqs", minimum: 3, why: " ([CLS], a token, [SEP])"), list.recipes)
+                    try ArgumentLists.ints(seqs, option: "--seqs", minimum: 3, why: " ([CLS], a token, [SEP])"), list.recipes,
+                    placements)
         }
         func validate() throws { _ = try options() }
         func run() throws {
-            let (models, batches, seqs, recipes) = try options()
+            let (models, batches, seqs, recipes, placements) = try options()
             try CUDACommand.check {
                 let k = try CUDAKernels.shared()
                 k.backendPolicy = backend
@@ -62,10 +73,13 @@ extension CUDACommand {
                     let encoder = try CUDAEncoder(weights: weights, kernels: k)
                     for recipe in list {
                         encoder.recipe = recipe
-                        for seq in seqs {
-                            for batch in batches {
-                                let p = try CUDAEncoderProfile.run(encoder, batch: batch, seq: seq)
-                                CUDAEncoderProfile.lines(p).forEach(CUDACommand.say)
+                        for placement in placements.isEmpty ? [encoder.geluPlacement] : placements {
+                            encoder.geluPlacement = placement
+                            for seq in seqs {
+                                for batch in batches {
+                                    let p = try CUDAEncoderProfile.run(encoder, batch: batch, seq: seq)
+                                    CUDAEncoderProfile.lines(p).forEach(CUDACommand.say)
+                                }
                             }
                         }
                     }

@@ -38,6 +38,15 @@ extension CUDAEncoderAgreement {
         }
         check("GPU fp16 vs CPU float", out[.fp16]!, refs.float, bound: 0.9999)
         check("GPU w8a8 (\(w8a8Recipe)) vs CPU simulated W8A8", out[w8a8Recipe]!, refs.w8a8, bound: 0.9999)
+        let placement = encoder.geluPlacement
+        for other in CUDAEncoder.GeluPlacement.allCases where other != placement {
+            encoder.recipe = w8a8Recipe
+            encoder.geluPlacement = other
+            let alt = try encoder.embed(refs.sequences)
+            encoder.geluPlacement = placement
+            check("GPU w8a8 with GELU in the \(other == .gemmEpilogue ? "GEMM epilogue" : "row kernel") (not the default) vs CPU simulated W8A8",
+                  alt, refs.w8a8, bound: nil)
+        }
         if let integer = refs.w8a8Integer {
             check("GPU w8a8 vs CPU integer engine", out[w8a8Recipe]!, integer, bound: nil)
             check("CPU integer engine vs CPU simulated W8A8", integer, refs.w8a8, bound: nil)

@@ -8,7 +8,7 @@ import LowBitCore
 ///     qkv  = GEMM_q1(x) + b                      [tokens, 3·hidden]   (8-bit: x's codes from the LN before)
 ///     ctx  = attention(qkv, lengths)             [tokens, hidden]     (fused, reads qkv in place)
 ///     x1   = LN(GEMM_q2(ctx) + b + x)            → fp16 and, for 8-bit q3, per-token codes
-///     up   = GELU(GEMM_q3(x1) + b)               [tokens, intermediate] (8-bit q4: codes from the GELU kernel)
+///     up   = GELU(GEMM_q3(x1) + b)               [tokens, intermediate] (8-bit q4: codes from a row kernel; see `geluPlacement`)
 ///     x    = LN(GEMM_q4(up) + b + x1)            → fp16 and, for 8-bit q1 of the next block, codes
 ///
 /// Activation quantization is per token, symmetric (INT8: absmax/127; FP8: absmax/448), fused
@@ -21,6 +21,18 @@ public final class CUDAEncoder: @unchecked Sendable {
     var context: CUDAContext { kernels.context }
     /// The precision of each GEMM; changing it needs a new graph.
     public var recipe: EncoderRecipe = .fp16
+    /// Where the up projection's GELU runs when an 8-bit down projection needs its output's codes
+    /// (with an FP16 down projection it is always in the GEMM's epilogue); changing it needs a new graph.
+    public var geluPlacement: GeluPlacement = .rowKernel
+
+    /// `.rowKernel`: the GEMM writes fp16(x·Wᵀ + b), and one row kernel reads it back for GELU
+    /// and the per-token codes (`CUDAKernels.biasGelu`). `.gemmEpilogue`: the GEMM applies GELU
+    /// to the f32 result before rounding to fp16, and a plain quantizing pass follows
+    /// (`CUDAKernels.quantizeRows`). The codes differ only where the fp16 rounding sits.
+    public enum GeluPlacement: String, CaseIterable, Sendable, Codable {
+        case rowKernel = "rows"
+        case gemmEpilogue = "epilogue"
+    }
 
     let host: EncoderWeights
     let word: DeviceBuffer, position: DeviceBuffer, typeTable: DeviceBuffer, embedGamma: DeviceBuffer, embedBeta: DeviceBuffer
@@ -210,12 +222,18 @@ public final class CUDAEncoder: @unchecked Sendable {
             try after?(.attentionOutput)
             try kernels.layerNorm(m(a.tmp, h), residual: m(a.x, h), gamma: g1, beta: b1, eps: config.eps, y: m(a.x1, h), quant: x1q)
             try after?(.norm1)
-            // FFN up: GELU fused into the GEMM for an FP16 down projection, else into the quantizing row kernel.
-            try gemm(try linear(l, 2, r.mlpIn), r.mlpIn, x: m(a.x1, h), q: x1q, y: m(a.up, f), gelu: upq == nil)
+            // FFN up: GELU in the GEMM's epilogue or, for an 8-bit down projection, in the quantizing row kernel.
+            let geluInGemm = upq == nil || geluPlacement == .gemmEpilogue
+            try gemm(try linear(l, 2, r.mlpIn), r.mlpIn, x: m(a.x1, h), q: x1q, y: m(a.up, f), gelu: geluInGemm)
             try after?(.mlpIn)
             if let q = upq {
-                try kernels.biasGelu(m(a.up, f), bias: nil, y: nil, quant: q)
-                try after?(.geluQuantize)
+                if geluInGemm {
+                    try kernels.quantizeRows(m(a.up, f), quant: q)
+                    try after?(.quantizeUp)
+                } else {
+                    try kernels.biasGelu(m(a.up, f), bias: nil, y: nil, quant: q)
+                    try after?(.geluQuantize)
+                }
             }
             try gemm(try linear(l, 3, r.mlpOut), r.mlpOut, x: m(a.up, f), q: upq, y: m(a.tmp, h))
             try after?(.mlpOut)

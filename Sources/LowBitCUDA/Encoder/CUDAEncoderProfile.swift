@@ -1,7 +1,8 @@
 /// A step of `CUDAEncoder.forward`, as the per-stage timings (`CUDAEncoderProfile`) name it.
 /// The 8-bit quantization of a GEMM's input is part of the stage that writes that input
 /// (embeddings, the two add + layernorms), or a stage of its own (`quantizeContext`,
-/// `geluQuantize`: only when the next GEMM is 8-bit).
+/// `geluQuantize` or `quantizeUp`: only when the next GEMM is 8-bit; which of the last two
+/// follows `CUDAEncoder.geluPlacement`).
 public enum EncoderStage: String, CaseIterable, Sendable, Codable {
     case embed
     case qkv
@@ -11,6 +12,7 @@ public enum EncoderStage: String, CaseIterable, Sendable, Codable {
     case norm1 = "add-ln-1"
     case mlpIn = "mlp-in"
     case geluQuantize = "gelu-quantize"
+    case quantizeUp = "quantize-up"
     case mlpOut = "mlp-out"
     case norm2 = "add-ln-2"
 
@@ -34,7 +36,7 @@ public enum EncoderStage: String, CaseIterable, Sendable, Codable {
         case .attentionOutput: return .ops(2 * t * h * h)
         case .norm1: return .bytes(3 * t * h * 2 + codes(r.mlpIn, h))
         case .mlpIn: return .ops(2 * t * f * h)
-        case .geluQuantize: return .bytes(t * f * 2 + codes(r.mlpOut, f))
+        case .geluQuantize, .quantizeUp: return .bytes(t * f * 2 + codes(r.mlpOut, f))
         case .mlpOut: return .ops(2 * t * h * f)
         case .norm2: return .bytes(3 * t * h * 2 + codes(r.qkv, h))
         }
@@ -62,6 +64,8 @@ public enum CUDAEncoderProfile {
     }
     public struct Result: Codable, Sendable {
         public var device: String, model: String, recipe: String
+        /// `CUDAEncoder.geluPlacement`'s raw value.
+        public var gelu: String
         public var batch: Int, seq: Int
         public var stages: [Stage]
         /// The sum of the stages (eager) and the same pass as a graph replay, ms.
@@ -118,13 +122,14 @@ public enum CUDAEncoderProfile {
                                     percentOfPeak: nil))
             }
         }
-        return Result(device: ctx.device.name, model: c.name, recipe: r.description, batch: batch, seq: seq,
+        return Result(device: ctx.device.name, model: c.name, recipe: r.description, gelu: encoder.geluPlacement.rawValue,
+                      batch: batch, seq: seq,
                       stages: stages, eagerMs: stages.reduce(0) { $0 + $1.ms }, graphMs: graphMs)
     }
 
     /// The result as log lines: one "stage …" line per stage, then a "total …" line.
     public static func lines(_ p: Result) -> [String] {
-        let head = "model=\(p.model) batch=\(p.batch) seq=\(p.seq) recipe=\(p.recipe)"
+        let head = "model=\(p.model) batch=\(p.batch) seq=\(p.seq) recipe=\(p.recipe) gelu=\(p.gelu)"
         return p.stages.map { s in
             let pct = s.percentOfPeak.map { " peak_pct=\(format3($0))" } ?? ""
             return "stage \(head) stage=\(s.stage) runs=\(s.runs) ms=\(format3(s.ms)) share_pct=\(format3(100 * s.ms / p.eagerMs)) "
