@@ -49,3 +49,4 @@ enum ArgumentLists {
 }
 
 extension GemmBackendPolicy: ExpressibleByArgument {}
+extension FP8Accumulation: ExpressibleByArgument {}

@@ -20,6 +20,8 @@ struct CUDABenchReport: Codable {
     let model: String
     let device: String
     let gemm_backend_policy: String
+    /// How the FP8 GEMMs summed over K: promoted or fast.
+    let fp8_accumulation: String
     /// The autotuner's floor, when a tuned row was asked for.
     let tune_floor: String?
     let rows: [Row]
@@ -30,6 +32,7 @@ struct CUDABenchReport: Codable {
         model = r.model
         device = r.device
         gemm_backend_policy = r.backendPolicy
+        fp8_accumulation = r.fp8Accumulation
         tune_floor = tuneFloor?.description
         rows = r.rows.map {
             Row(batch: $0.batch, seq: $0.seq, recipe: $0.recipe, tuned: $0.tuned, median_ms: $0.ms,
@@ -39,7 +42,7 @@ struct CUDABenchReport: Codable {
     }
 
     func table() -> String {
-        var lines = ["\(model) on \(device) (GEMM backend: \(gemm_backend_policy))",
+        var lines = ["\(model) on \(device) (GEMM backend: \(gemm_backend_policy), FP8 accumulation: \(fp8_accumulation))",
                      "batch × seq   recipe                 median ms   sentences/s     tokens/s"]
         for r in rows {
             let recipe = r.tuned ? "tuned: \(r.recipe)" : r.recipe
@@ -64,7 +67,7 @@ extension BenchCommand {
         let (list, floor) = try cudaRecipes()
         let result = try CUDAEncoderBenchmark.run(
             model: model, batches: batches, seqs: seqs, recipes: list, policy: backend ?? .auto, tuneFloor: floor,
-            tuneCache: tuneCache) { row in
+            tuneCache: tuneCache, fp8Accumulation: fp8Accumulation) { row in
                 FileHandle.standardError.write(Data((CUDAEncoderBench.line(model: model, row: row, tuneFloor: floor) + "\n").utf8))
             }
         let choices = CUDAEncoderBench.backendLines(result)

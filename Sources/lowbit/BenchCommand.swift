@@ -52,6 +52,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "--device cuda: the autotuner's floor, the fewest weight bits per GEMM it may pick (default int8; implies tuned).") var tuneFloor: String?
     @Option(help: "--device cuda: the autotuner's JSON cache (read and updated).") var tuneCache: String?
     @Option(help: "--device cuda: GEMM backend: own, cublasLt, or auto (the faster per shape; default).") var backend: GemmBackendPolicy?
+    @Option(help: "--device cuda: how FP8 GEMMs sum over K: promoted or fast (Hopper's fast accumulation; default: the encoder's).")
+    var fp8Accumulation: FP8Accumulation?
     @Flag(help: "Print one JSON object instead of the table, and no progress (--device cuda: progress lines on stderr still).") var json = false
 
     func validate() throws {

@@ -14,6 +14,8 @@ extension CUDACommand {
         @Option(help: "Also the autotuner's fastest recipe with at least this recipe's weight bits per GEMM.") var tuneFloor: String?
         @Option(help: "The autotuner's JSON cache.") var tuneCache: String?
         @Option(help: "GEMM backend: own, cublasLt, or auto (the faster per shape).") var backend: GemmBackendPolicy = .auto
+        @Option(help: "How FP8 GEMMs sum over K: promoted or fast (Hopper's fast accumulation); default: the encoder's.")
+        var fp8Accumulation: FP8Accumulation?
 
         func options() throws -> CUDACheck.EncoderBenchOptions {
             let list = try ArgumentLists.recipes(recipes, option: "--recipes")
@@ -22,7 +24,8 @@ extension CUDACommand {
             return .init(models: try ArgumentLists.strings(models, option: "--models"),
                          batches: try ArgumentLists.ints(batches, option: "--batches"),
                          seqs: try ArgumentLists.ints(seqs, option: "--seqs", minimum: 3, why: " ([CLS], a token, [SEP])"),
-                         recipes: list.recipes, tuneFloor: floor, tuneCache: tuneCache, backend: backend)
+                         recipes: list.recipes, tuneFloor: floor, tuneCache: tuneCache, backend: backend,
+                         fp8Accumulation: fp8Accumulation)
         }
         func validate() throws { _ = try options() }
         func run() throws {
@@ -45,6 +48,8 @@ extension CUDACommand {
         @Option(help: "GEMM backend: own, cublasLt, or auto (the faster per shape).") var backend: GemmBackendPolicy = .auto
         @Option(help: "Comma list of where the up projection's GELU runs before 8-bit codes: rows (the quantizing row kernel), epilogue (the GEMM's); default: the encoder's.")
         var gelu: String?
+        @Option(help: "How FP8 GEMMs sum over K: promoted or fast (Hopper's fast accumulation); default: the encoder's.")
+        var fp8Accumulation: FP8Accumulation?
 
         /// The parsed lists: models, batches, seqs, recipes (empty: each model's own), GELU placements (empty: the default).
         func options() throws -> (models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
@@ -71,6 +76,7 @@ extension CUDACommand {
                 for model in models {
                     let (weights, list) = try CUDAEncoderBenchmark.weights(model, recipes: recipes)
                     let encoder = try CUDAEncoder(weights: weights, kernels: k)
+                    if let fp8Accumulation { encoder.fp8Accumulation = fp8Accumulation }
                     for recipe in list {
                         encoder.recipe = recipe
                         for placement in placements.isEmpty ? [encoder.geluPlacement] : placements {

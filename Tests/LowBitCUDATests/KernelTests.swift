@@ -73,6 +73,21 @@ import Testing
         #expect(KernelSources.wgmma(.n128s6, operands: .eightBit(.fp8e4m3)).options.contains("-DFP8_FAST=0"))
     }
 
+    /// gemmAny's Hopper tiles: FP8 only with fast accumulation and then only the `-fast` tiles;
+    /// INT8 and FP16 every candidate whatever the FP8 setting.
+    @Test func gemmAnyTimesFP8HopperTilesOnlyWithFastAccumulation() {
+        let fp8 = GemmOperands.eightBit(.fp8e4m3)
+        #expect(WgmmaConfig.gemmAnyCandidates(fp8, fp8Accumulation: .promoted).isEmpty)
+        let fast = WgmmaConfig.gemmAnyCandidates(fp8, fp8Accumulation: .fast)
+        #expect(!fast.isEmpty && fast.allSatisfy { $0.fp8Accumulation == .fast })
+        #expect(fast.count == WgmmaConfig.candidates(.eightBit(.int8)).count)
+        for ops in [GemmOperands.eightBit(.int8), .fp16] {
+            for mode in FP8Accumulation.allCases {
+                #expect(WgmmaConfig.gemmAnyCandidates(ops, fp8Accumulation: mode) == WgmmaConfig.candidates(ops))
+            }
+        }
+    }
+
     /// The kernel's epilogue is written out once per GELU setting, and nothing of its marks is left.
     @Test func wgmmaEpilogueIsInstantiatedForBothGELUSettings() {
         let src = KernelSources.wgmmaSource

@@ -7,17 +7,15 @@ extension CUDABench {
         print("## GEMM through cuBLASLt \(lt.version), \(context.device.name)")
         let variants: [(String, GemmOperands, Bool)] = [("lt-fp16", .fp16, false), ("lt-int8", .eightBit(.int8), false),
                                                        ("lt-fp8", .eightBit(.fp8e4m3), false), ("lt-fp8fast", .eightBit(.fp8e4m3), true)]
-        let saved = kernels.ltFastAccumulation
-        defer { kernels.ltFastAccumulation = saved }
         for (m, n, k) in shapes {
             for (name, operands, fast) in variants {
                 var ops = try timingOperands(operands, m: m, n: n, k: k)
-                kernels.ltFastAccumulation = fast
                 let t: Double
                 do {
                     t = try time { () throws(CUDAError) in
                         let (a, b, c) = ops.take()
-                        try kernels.gemmLt(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias, c: c)
+                        try kernels.gemmLt(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias, c: c,
+                                           fp8Accumulation: fast ? .fast : .promoted)
                     }
                 } catch {
                     if case .cublas = error { print("gemm \(name) M=\(m) N=\(n) K=\(k): not run: \(error)"); continue }

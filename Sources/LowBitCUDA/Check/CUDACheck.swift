@@ -71,12 +71,15 @@ public enum CUDACheck {
         public var models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe]
         public var tuneFloor: EncoderRecipe?, tuneCache: String?
         public var backend: GemmBackendPolicy
+        /// nil: the encoder's default.
+        public var fp8Accumulation: FP8Accumulation?
 
         public init(models: [String] = ["bert-base", "bert-large"], batches: [Int] = [1, 2, 4, 8, 16, 32, 64, 128],
                     seqs: [Int] = [128, 256], recipes: [EncoderRecipe] = [.fp16, .w8a8, .fp8, .w4a8],
-                    tuneFloor: EncoderRecipe? = nil, tuneCache: String? = nil, backend: GemmBackendPolicy = .auto) {
+                    tuneFloor: EncoderRecipe? = nil, tuneCache: String? = nil, backend: GemmBackendPolicy = .auto,
+                    fp8Accumulation: FP8Accumulation? = nil) {
             self.models = models; self.batches = batches; self.seqs = seqs; self.recipes = recipes
-            self.tuneFloor = tuneFloor; self.tuneCache = tuneCache; self.backend = backend
+            self.tuneFloor = tuneFloor; self.tuneCache = tuneCache; self.backend = backend; self.fp8Accumulation = fp8Accumulation
         }
     }
 
@@ -87,7 +90,7 @@ public enum CUDACheck {
         let bench = CUDAEncoderBench(kernels: kernels)
         bench.print = say
         try bench.run(models: o.models, batches: o.batches, seqs: o.seqs, recipes: o.recipes, tuneFloor: o.tuneFloor,
-                      tuneCache: o.tuneCache)
+                      tuneCache: o.tuneCache, fp8Accumulation: o.fp8Accumulation)
     }
 
     /// `encoder-pack` (CPU): the GPU weights pack and CPU references (`CUDAEncoderAgreement.pack`).

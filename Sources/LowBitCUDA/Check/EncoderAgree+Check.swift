@@ -56,7 +56,16 @@ extension CUDAEncoderAgreement {
         }
         check("GPU w8a8 vs CPU float", out[w8a8Recipe]!, refs.float, bound: nil)
         check("CPU simulated W8A8 vs CPU float", refs.w8a8, refs.float, bound: nil)
-        check("GPU fp8 vs CPU float", out[.fp8]!, refs.float, bound: nil)
+        check("GPU fp8 (\(encoder.fp8Accumulation.rawValue) accumulation) vs CPU float", out[.fp8]!, refs.float, bound: nil)
+        let fp8Mode = encoder.fp8Accumulation
+        for other in FP8Accumulation.allCases where other != fp8Mode {
+            encoder.recipe = .fp8
+            encoder.fp8Accumulation = other
+            let alt = try encoder.embed(refs.sequences)
+            encoder.fp8Accumulation = fp8Mode
+            check("GPU fp8 (\(other.rawValue) accumulation, not the default) vs CPU float", alt, refs.float, bound: nil)
+            check("GPU fp8 \(other.rawValue) vs \(fp8Mode.rawValue) accumulation", alt, out[.fp8]!, bound: nil)
+        }
         check("GPU w4a8 vs CPU float", out[.w4a8]!, refs.float, bound: nil)
         encoder.recipe = w8a8Recipe
         try layerByLayer(encoder: encoder, packDir: packDir, refs: refs, log: log)

@@ -16,13 +16,14 @@ public final class CUDAEncoderBench {
 
     /// models: "bert-base", "bert-large" (random weights) or paths.
     public func run(models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
-                    tuneFloor: EncoderRecipe?, tuneCache: String?) throws {
+                    tuneFloor: EncoderRecipe?, tuneCache: String?, fp8Accumulation: FP8Accumulation? = nil) throws {
         for model in models {
             let t0 = DispatchTimer()
-            print("## encoder \(model), \(kernels.context.device.name), GEMM backend \(kernels.backendPolicy.rawValue)")
+            print("## encoder \(model), \(kernels.context.device.name), GEMM backend \(kernels.backendPolicy.rawValue)"
+                  + (fp8Accumulation.map { ", FP8 accumulation \($0.rawValue)" } ?? ""))
             let result = try CUDAEncoderBenchmark.run(
                 model: model, batches: batches, seqs: seqs, recipes: recipes, policy: kernels.backendPolicy,
-                tuneFloor: tuneFloor, tuneCache: tuneCache, kernels: kernels) { row in
+                tuneFloor: tuneFloor, tuneCache: tuneCache, fp8Accumulation: fp8Accumulation, kernels: kernels) { row in
                     self.print(Self.line(model: model, row: row, tuneFloor: tuneFloor))
                 }
             Self.backendLines(result).forEach(print)

@@ -18,6 +18,8 @@ public enum CUDAEncoderBenchmark {
         public var device: String
         public var model: String
         public var backendPolicy: String
+        /// How the FP8 GEMMs summed over K (`CUDAEncoder.fp8Accumulation`).
+        public var fp8Accumulation: String
         public var rows: [Row]
         /// `.auto`'s per-GEMM-shape choices (key → backend and timings).
         public var backendChoices: [String: GemmBackendChoice]
@@ -39,8 +41,10 @@ public enum CUDAEncoderBenchmark {
     /// model: a path (`EncoderWeights.load`) or "bert-base" / "bert-large" (random weights).
     /// recipes empty: the model's own (`quantizedRecipe()`, else FP16). tuneFloor: also the
     /// fastest recipe with at least its weight bits per GEMM (remembered in `tuneCache`).
+    /// fp8Accumulation nil: the encoder's default.
     public static func run(model: String, batches: [Int], seqs: [Int], recipes: [EncoderRecipe] = [],
                            policy: GemmBackendPolicy = .auto, tuneFloor: EncoderRecipe? = nil, tuneCache: String? = nil,
+                           fp8Accumulation: FP8Accumulation? = nil,
                            kernels: CUDAKernels? = nil, progress: (Row) -> Void = { _ in }) throws -> Result {
         let k = try kernels ?? CUDAKernels.shared()
         let saved = k.backendPolicy
@@ -48,6 +52,7 @@ public enum CUDAEncoderBenchmark {
         defer { k.backendPolicy = saved }
         let (weights, list) = try weights(model, recipes: recipes)
         let encoder = try CUDAEncoder(weights: weights, kernels: k)
+        if let fp8Accumulation { encoder.fp8Accumulation = fp8Accumulation }
         let timer = CUDABench(kernels: k)
         let tuner = tuneFloor.map { _ in EncoderAutotuner(path: tuneCache) }
         var rng = CUDAReference.RNG(seed: 11)
@@ -74,7 +79,7 @@ public enum CUDAEncoderBenchmark {
                 }
                 for r in list { add(r, try measure(r), tuned: false) }
                 if let floor = tuneFloor, let tuner {
-                    let device = k.context.device.name + "|gemm=\(policy.rawValue)"
+                    let device = k.context.device.name + "|gemm=\(policy.rawValue)|fp8=\(encoder.fp8Accumulation.rawValue)"
                     let best = try tuner.best(model: encoder.config.name, device: device, batch: batch, seq: seq, floor: floor) {
                         try measure($0)
                     }
@@ -83,7 +88,8 @@ public enum CUDAEncoderBenchmark {
             }
         }
         try tuner?.save()
-        return Result(device: k.context.device.name, model: model, backendPolicy: policy.rawValue, rows: rows,
+        return Result(device: k.context.device.name, model: model, backendPolicy: policy.rawValue,
+                      fp8Accumulation: encoder.fp8Accumulation.rawValue, rows: rows,
                       backendChoices: k.gemmBackendChoices)
     }
 }

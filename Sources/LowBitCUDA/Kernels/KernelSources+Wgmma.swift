@@ -472,6 +472,14 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
         guard operands == .eightBit(.fp8e4m3) else { return int8 }
         return [.n128s6, .n128s5tma, .n128s6tma1] + int8.map { $0.accumulating(.fast) }
     }
+
+    /// The tiles `gemmAny` may time: every candidate for INT8 and FP16; for FP8 the `-fast` tiles
+    /// when fast accumulation is asked for, and none otherwise (the promoted tiles' k32 sums are
+    /// not f32 sums either, so `.promoted` keeps FP8 on the `mma.sync` kernel and cuBLASLt).
+    public static func gemmAnyCandidates(_ operands: GemmOperands, fp8Accumulation: FP8Accumulation) -> [WgmmaConfig] {
+        guard operands == .eightBit(.fp8e4m3) else { return candidates(operands) }
+        return fp8Accumulation == .fast ? candidates(operands).filter { $0.fp8Accumulation == .fast } : []
+    }
 }
 
 /// How the FP8 Hopper GEMM sums over K (see the kernel's header). Both modes add each k32 step's

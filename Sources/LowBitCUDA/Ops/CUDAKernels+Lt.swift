@@ -60,8 +60,10 @@ extension CUDAKernels {
     /// `.eightBit(.fp8e4m3)`: e4m3 codes, scales and bias applied by cuBLASLt (outer-vector scaling).
     /// GELU, when asked for, is an in-place pass over C afterwards (except INT8, where it is fused
     /// into the dequantization). scaleA: [M] f32; scaleB: [N] f32; bias: [N] fp16 or nil; c: [M, N] fp16.
+    /// fp8Accumulation `.fast`: FP8 with Hopper's fast accumulation (`CUBLASLT_MATMUL_DESC_FAST_ACCUM`).
     public func gemmLt(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
-                       bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false) throws(CUDAError) {
+                       bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false,
+                       fp8Accumulation: FP8Accumulation = .promoted) throws(CUDAError) {
         let (m, n, k) = try checkGemmOperands("gemmLt", operands, a: a, b: b, bias: bias, c: c)
         let elem = operands == .fp16 ? 2 : 1
         guard k > 0, (k * elem) % 16 == 0, (a.ld * elem) % 16 == 0, (b.ld * elem) % 16 == 0, c.ld % 8 == 0 else {
@@ -91,7 +93,7 @@ extension CUDAKernels {
             case .fp8e4m3:
                 try lt.matmul(.fp8e4m3, m: m, n: n, k: k, a: a.address, lda: a.ld, b: b.address, ldb: b.ld, c: c.address,
                               ldc: c.ld, bias: bias?.address, rowScales: scaleA.address, colScales: scaleB.address,
-                              fastAccumulation: ltFastAccumulation)
+                              fastAccumulation: fp8Accumulation == .fast)
                 if gelu { try biasGelu(c, bias: nil, y: c) }
             case .w4a8:
                 throw .invalidArgument("gemmLt: cuBLASLt has no INT4-weight GEMM")
@@ -115,16 +117,24 @@ extension CUDAKernels {
     }
 
     /// C = A·Bᵀ on the backend `backendPolicy` gives for this shape; returns the one used.
+    /// FP8 with `fp8Accumulation` `.promoted` runs on the `mma.sync` kernel (f32 accumulation) or
+    /// cuBLASLt's default; `.fast` also allows the tensor cores' own accumulation over all of K
+    /// (cuBLASLt's fast accumulation, the Hopper kernel's `-fast` tiles), as inference stacks run
+    /// FP8 forward passes (Transformer Engine's forward GEMMs do).
     /// Operands as `gemmLt` (b holds packed INT4 bytes, [N, K/2], for W4A8, which runs on the own
     /// kernel only). Under `.auto` an undecided shape is timed on every backend that can run it
     /// first (unless the stream is capturing a graph, which takes the own kernel).
     @discardableResult
     public func gemmAny(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
-                        bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false) throws(CUDAError) -> GemmBackend {
+                        bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false,
+                        fp8Accumulation: FP8Accumulation = .promoted) throws(CUDAError) -> GemmBackend {
+        let fp8 = operands == .eightBit(.fp8e4m3)
+        let fast = fp8 && fp8Accumulation == .fast
         func run(_ backend: GemmBackend, tile: WgmmaConfig?) throws(CUDAError) {
             switch (backend, operands) {
             case (.cublasLt, _):
-                try gemmLt(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu)
+                try gemmLt(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu,
+                           fp8Accumulation: fast ? .fast : .promoted)
             case (.wgmma, _):
                 try gemmWgmma(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu, config: tile)
             case (.own, .fp16):
@@ -136,22 +146,25 @@ extension CUDAKernels {
         }
         let ltPossible = operands != .eightBit(.w4a8)
         // FP8 on wgmma has only the tensor cores' reduced-precision accumulation (see
-        // KernelSources+Wgmma.swift); the encoder's FP8 keeps the promoted kernels.
-        let wgmmaPossible = operands != .eightBit(.fp8e4m3) && wgmmaUnsupported(operands, a: a, b: b, c: c) == nil
+        // KernelSources+Wgmma.swift): its `-fast` tiles only when fast accumulation is asked for.
+        let wgmmaTiles = WgmmaConfig.gemmAnyCandidates(operands, fp8Accumulation: fast ? .fast : .promoted)
+        let wgmmaPossible = !wgmmaTiles.isEmpty && wgmmaUnsupported(operands, a: a, b: b, c: c) == nil
         let backend: GemmBackend
         var tile: WgmmaConfig? = nil
         switch backendPolicy {
         case .own: backend = .own
-        case .wgmma: backend = wgmmaPossible ? .wgmma : .own
+        case .wgmma:
+            backend = wgmmaPossible ? .wgmma : .own
+            if fast { tile = wgmmaDefaultConfig(operands, m: a.rows, n: b.rows, k: a.cols).accumulating(.fast) }
         case .cublasLt: backend = ltPossible ? .cublasLt : .own
         case .auto:
-            let key = "\(operands)|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")"
+            let key = "\(operands)\(fast ? "-fast" : "")|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")"
             if let choice = lock.withLock({ backendChoices[key] }) {
                 (backend, tile) = (choice.backend, choice.wgmmaConfig)
             } else if context.stream.isCapturing || (!ltPossible && !wgmmaPossible) {
                 backend = .own
             } else {
-                let tiles = wgmmaPossible ? WgmmaConfig.candidates(operands) : []
+                let tiles = wgmmaPossible ? wgmmaTiles : []
                 let choice = try decide(wgmmaTiles: tiles, lt: ltPossible) { (bk: GemmBackend, t: WgmmaConfig?) throws(CUDAError) in
                     try run(bk, tile: t)
                 }

@@ -25,8 +25,6 @@ public final class CUDAKernels: @unchecked Sendable {
     var ltState: Result<CUBLASLt, CUDAError>?
     /// `.auto`'s remembered choices and timings, by GEMM shape key.
     var backendChoices: [String: GemmBackendChoice] = [:]
-    /// FP8 through cuBLASLt with Hopper's fast (reduced-precision) accumulation.
-    public var ltFastAccumulation = false
 
     /// A device buffer of at least `count` f32 ones (the unit scales of `gemmF16`).
     func unitScales(_ count: Int) throws(CUDAError) -> DeviceBuffer {
