@@ -38,14 +38,17 @@ extension CUDAEncoderAgreement {
         }
         check("GPU fp16 vs CPU float", out[.fp16]!, refs.float, bound: 0.9999)
         check("GPU w8a8 (\(w8a8Recipe)) vs CPU simulated W8A8", out[w8a8Recipe]!, refs.w8a8, bound: 0.9999)
-        let placement = encoder.geluPlacement
-        for other in CUDAEncoder.GeluPlacement.allCases where other != placement {
-            encoder.recipe = w8a8Recipe
-            encoder.geluPlacement = other
-            let alt = try encoder.embed(refs.sequences)
-            encoder.geluPlacement = placement
+        /// The sequences' embeddings under `recipe` with one other encoder setting, restored after.
+        func embed<T>(_ recipe: EncoderRecipe, with setting: ReferenceWritableKeyPath<CUDAEncoder, T>, _ value: T) throws -> [[Float]] {
+            let saved = encoder[keyPath: setting]
+            defer { encoder[keyPath: setting] = saved }
+            encoder.recipe = recipe
+            encoder[keyPath: setting] = value
+            return try encoder.embed(refs.sequences)
+        }
+        for other in CUDAEncoder.GeluPlacement.allCases where other != encoder.geluPlacement {
             check("GPU w8a8 with GELU in the \(other == .gemmEpilogue ? "GEMM epilogue" : "row kernel") (not the default) vs CPU simulated W8A8",
-                  alt, refs.w8a8, bound: nil)
+                  try embed(w8a8Recipe, with: \.geluPlacement, other), refs.w8a8, bound: nil)
         }
         if let integer = refs.w8a8Integer {
             check("GPU w8a8 vs CPU integer engine", out[w8a8Recipe]!, integer, bound: nil)
@@ -57,14 +60,10 @@ extension CUDAEncoderAgreement {
         check("GPU w8a8 vs CPU float", out[w8a8Recipe]!, refs.float, bound: nil)
         check("CPU simulated W8A8 vs CPU float", refs.w8a8, refs.float, bound: nil)
         check("GPU fp8 (\(encoder.fp8Accumulation.rawValue) accumulation) vs CPU float", out[.fp8]!, refs.float, bound: nil)
-        let fp8Mode = encoder.fp8Accumulation
-        for other in FP8Accumulation.allCases where other != fp8Mode {
-            encoder.recipe = .fp8
-            encoder.fp8Accumulation = other
-            let alt = try encoder.embed(refs.sequences)
-            encoder.fp8Accumulation = fp8Mode
+        for other in FP8Accumulation.allCases where other != encoder.fp8Accumulation {
+            let alt = try embed(.fp8, with: \.fp8Accumulation, other)
             check("GPU fp8 (\(other.rawValue) accumulation, not the default) vs CPU float", alt, refs.float, bound: nil)
-            check("GPU fp8 \(other.rawValue) vs \(fp8Mode.rawValue) accumulation", alt, out[.fp8]!, bound: nil)
+            check("GPU fp8 \(other.rawValue) vs \(encoder.fp8Accumulation.rawValue) accumulation", alt, out[.fp8]!, bound: nil)
         }
         check("GPU w4a8 vs CPU float", out[.w4a8]!, refs.float, bound: nil)
         encoder.recipe = w8a8Recipe

@@ -128,13 +128,12 @@ extension CUDAKernels {
     public func gemmAny(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                         bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false,
                         fp8Accumulation: FP8Accumulation = .promoted) throws(CUDAError) -> GemmBackend {
-        let fp8 = operands == .eightBit(.fp8e4m3)
-        let fast = fp8 && fp8Accumulation == .fast
+        let fast = operands == .eightBit(.fp8e4m3) && fp8Accumulation == .fast   // the mode matters to FP8 only
         func run(_ backend: GemmBackend, tile: WgmmaConfig?) throws(CUDAError) {
             switch (backend, operands) {
             case (.cublasLt, _):
                 try gemmLt(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu,
-                           fp8Accumulation: fast ? .fast : .promoted)
+                           fp8Accumulation: fp8Accumulation)
             case (.wgmma, _):
                 try gemmWgmma(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu, config: tile)
             case (.own, .fp16):
@@ -147,7 +146,7 @@ extension CUDAKernels {
         let ltPossible = operands != .eightBit(.w4a8)
         // FP8 on wgmma has only the tensor cores' reduced-precision accumulation (see
         // KernelSources+Wgmma.swift): its `-fast` tiles only when fast accumulation is asked for.
-        let wgmmaTiles = WgmmaConfig.gemmAnyCandidates(operands, fp8Accumulation: fast ? .fast : .promoted)
+        let wgmmaTiles = WgmmaConfig.gemmAnyCandidates(operands, fp8Accumulation: fp8Accumulation)
         let wgmmaPossible = !wgmmaTiles.isEmpty && wgmmaUnsupported(operands, a: a, b: b, c: c) == nil
         let backend: GemmBackend
         var tile: WgmmaConfig? = nil
