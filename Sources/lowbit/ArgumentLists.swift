@@ -50,3 +50,5 @@ enum ArgumentLists {
 
 extension GemmBackendPolicy: ExpressibleByArgument {}
 extension FP8Accumulation: ExpressibleByArgument {}
+extension CUDAEncoder.FP8Handoff: ExpressibleByArgument {}
+extension GeluForm: ExpressibleByArgument {}

@@ -50,6 +50,10 @@ extension CUDACommand {
         var gelu: String?
         @Option(help: "How FP8 GEMMs sum over K: promoted or fast (Hopper's fast accumulation); default: the encoder's.")
         var fp8Accumulation: FP8Accumulation?
+        @Option(help: "How an FP8 GEMM gets the attention's and GELU's codes: per-token (row kernels) or fused (unit-scale e4m3 written by the attention / the up GEMM); default: the encoder's.")
+        var fp8Handoff: CUDAEncoder.FP8Handoff?
+        @Option(help: "The GELU before 8-bit codes in the row kernel: erf or tanh; default: the encoder's.")
+        var quantizedGelu: GeluForm?
 
         /// The parsed lists: models, batches, seqs, recipes (empty: each model's own), GELU placements (empty: the default).
         func options() throws -> (models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
@@ -77,6 +81,8 @@ extension CUDACommand {
                     let (weights, list) = try CUDAEncoderBenchmark.weights(model, recipes: recipes)
                     let encoder = try CUDAEncoder(weights: weights, kernels: k)
                     if let fp8Accumulation { encoder.fp8Accumulation = fp8Accumulation }
+                    if let fp8Handoff { encoder.fp8Handoff = fp8Handoff }
+                    if let quantizedGelu { encoder.quantizedGelu = quantizedGelu }
                     for recipe in list {
                         encoder.recipe = recipe
                         for placement in placements.isEmpty ? [encoder.geluPlacement] : placements {

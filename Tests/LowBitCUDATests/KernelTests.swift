@@ -33,6 +33,9 @@ import Testing
         for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
             for c in WgmmaConfig.candidates(ops) {
                 #expect(KernelSources.wgmma(c, operands: ops).name == KernelSources.wgmmaName(c, operands: ops))
+                let e4m3 = KernelSources.wgmma(c, operands: ops, output: .e4m3)
+                #expect(e4m3.name == KernelSources.wgmmaName(c, operands: ops, output: .e4m3))
+                #expect(e4m3.options.contains("-DOUT_E4M3=1") && e4m3.name != KernelSources.wgmma(c, operands: ops).name)
             }
         }
         #expect(Set(KernelSources.all().map(\.name)).count == KernelSources.all().count, "unit names are unique")
@@ -114,6 +117,13 @@ import Testing
 /// The CPU references the GPU self-test compares with.
 @Suite struct ReferenceTests {
     @Test func e4m3Decoding() {
+        // e4m3Round (the e4m3-output checks' rounding) agrees with the nearest code's value,
+        // saturates, and rounds ties to even (1.0625 lies between 1 and 1.125: even mantissa 1).
+        for v in stride(from: -500.0, through: 500.0, by: 0.37) + [0.001, -0.0007, 0.0151, 3.3e-3] {
+            #expect(CUDAReference.e4m3Round(v) == CUDAReference.e4m3(CUDAReference.e4m3Code(Float(v))))
+        }
+        #expect(CUDAReference.e4m3Round(1.0625) == 1 && CUDAReference.e4m3Round(1.1875) == 1.25)
+        #expect(CUDAReference.e4m3Round(1e6) == 448 && CUDAReference.e4m3Round(-1e6) == -448)
         #expect(CUDAReference.e4m3(0x7E) == 448)
         #expect(CUDAReference.e4m3(0xFE) == -448)
         #expect(CUDAReference.e4m3(0x38) == 1)

@@ -50,6 +50,11 @@ extension CUDAEncoderAgreement {
             check("GPU w8a8 with GELU in the \(other == .gemmEpilogue ? "GEMM epilogue" : "row kernel") (not the default) vs CPU simulated W8A8",
                   try embed(w8a8Recipe, with: \.geluPlacement, other), refs.w8a8, bound: nil)
         }
+        for other in GeluForm.allCases where other != encoder.quantizedGelu {
+            let alt = try embed(w8a8Recipe, with: \.quantizedGelu, other)
+            check("GPU w8a8 with the \(other.rawValue) GELU before the codes (not the default) vs CPU simulated W8A8", alt, refs.w8a8, bound: nil)
+            check("GPU w8a8 \(other.rawValue) vs \(encoder.quantizedGelu.rawValue) GELU", alt, out[w8a8Recipe]!, bound: nil)
+        }
         if let integer = refs.w8a8Integer {
             check("GPU w8a8 vs CPU integer engine", out[w8a8Recipe]!, integer, bound: nil)
             check("CPU integer engine vs CPU simulated W8A8", integer, refs.w8a8, bound: nil)
@@ -64,6 +69,11 @@ extension CUDAEncoderAgreement {
             let alt = try embed(.fp8, with: \.fp8Accumulation, other)
             check("GPU fp8 (\(other.rawValue) accumulation, not the default) vs CPU float", alt, refs.float, bound: nil)
             check("GPU fp8 \(other.rawValue) vs \(encoder.fp8Accumulation.rawValue) accumulation", alt, out[.fp8]!, bound: nil)
+        }
+        for other in CUDAEncoder.FP8Handoff.allCases where other != encoder.fp8Handoff {
+            let alt = try embed(.fp8, with: \.fp8Handoff, other)
+            check("GPU fp8 with \(other.rawValue) codes of ctx and GELU (not the default) vs CPU float", alt, refs.float, bound: nil)
+            check("GPU fp8 \(other.rawValue) vs \(encoder.fp8Handoff.rawValue) codes", alt, out[.fp8]!, bound: nil)
         }
         check("GPU w4a8 vs CPU float", out[.w4a8]!, refs.float, bound: nil)
         encoder.recipe = w8a8Recipe

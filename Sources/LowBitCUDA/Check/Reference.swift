@@ -55,6 +55,16 @@ public enum CUDAReference {
         return (v.sign == .minus ? 0x80 : 0) | best
     }
 
+    /// v rounded to the nearest FP8 e4m3 value (ties to even), saturating to ±448, as
+    /// `cvt.rn.satfinite.e4m3x2` converts it; subnormals below 2⁻⁶ in steps of 2⁻⁹.
+    public static func e4m3Round(_ v: Double) -> Double {
+        let a = abs(v)
+        guard a.isFinite else { return v.isNaN ? v : (v < 0 ? -448 : 448) }
+        let step = a < 0x1p-6 ? 0x1p-9 : Double(sign: .plus, exponent: a.exponent - 3, significand: 1)
+        let r = min((a / step).rounded(.toNearestOrEven) * step, 448)
+        return v < 0 ? -r : r
+    }
+
     public static func gelu(_ x: Double) -> Double { 0.5 * x * (1 + erf(x / 2.0.squareRoot())) }
 
     /// y[r, i] = (v − mean)/sqrt(var + eps)·γ + β over rows of v: [rows, n].

@@ -17,9 +17,11 @@ extension CUDASelfTest {
         for c in cases {
             try attentionCheck(batch: c.0, seq: c.1, heads: c.2, d: c.3, padded: c.4, causal: c.5, bf16: c.6)
         }
+        try attentionE4M3Checks(quick: quick)
     }
 
-    func attentionCheck(batch: Int, seq: Int, heads: Int, d: Int, padded: Bool, causal: Bool, bf16: Bool) throws(CUDAError) {
+    func attentionCheck(batch: Int, seq: Int, heads: Int, d: Int, padded: Bool, causal: Bool, bf16: Bool,
+                        output: KernelOutput = .fp16) throws(CUDAError) {
         let hidden = heads * d, tokens = batch * seq, ld = 3 * hidden
         func toBits(_ v: Float) -> UInt16 { bf16 ? HalfPrecision.floatToBF16(v) : HalfPrecision.floatToF16(v) }
         func toDouble(_ h: UInt16) -> Double { bf16 ? CUDAReference.bf16(h) : CUDAReference.f16(h) }
@@ -41,14 +43,19 @@ extension CUDASelfTest {
         }
         let dqkv = try context.upload(qkv)
         let dout = try context.allocate(UInt16.self, count: tokens * hidden)
-        try context.fill(dout, byte: 0xFF)
+        try context.fill(dout, byte: output == .e4m3 ? 0x7F : 0xFF)   // NaN either way
         func view(_ part: Int) -> DeviceMatrix { DeviceMatrix(dqkv, rows: tokens, cols: hidden, ld: ld, offsetBytes: part * hidden * 2) }
         try kernels.attention(q: view(0), k: view(1), v: view(2), o: DeviceMatrix(dout, rows: tokens, cols: hidden),
                               batch: batch, seq: seq, heads: heads, headDim: d, lengths: padded ? try context.upload(lengths) : nil,
-                              causal: causal, scale: Float(scale), bf16: bf16)
-        let got = try context.download(dout, as: UInt16.self, count: tokens * hidden).map(toDouble)
+                              causal: causal, scale: Float(scale), bf16: bf16, output: output)
         let rel = bf16 ? 0x1p-7 : 0x1p-10
         let shape = "B\(batch) S\(seq) H\(heads) D\(d)\(padded ? " padded" : "")\(causal ? " causal" : "")"
+        if output == .e4m3 {
+            let codes = try context.download(dout, as: UInt8.self, count: tokens * hidden)
+            e4m3IntervalCheck("attention.\(bf16 ? "bf16" : "f16")→e4m3", shape, codes: codes, ref: ref) { _ in 2 * rel + 1e-4 }
+            return
+        }
+        let got = try context.download(dout, as: UInt16.self, count: tokens * hidden).map(toDouble)
         check("attention.\(bf16 ? "bf16" : "f16")", shape, got, ref) { abs(ref[$0]) * rel + 2 * rel + 1e-4 }
     }
 }

@@ -97,11 +97,12 @@ extension CUDASelfTest {
             let selected = kernels.rowPlan(n: n, halves: [xm, rm], codes: probe, vectors: [g, b]) == plan
 
             // bias + GELU: with a bias and fp16 y + INT8, and as the encoder calls it (no bias, codes only).
-            for (withBias, fp8) in [(true, false), (false, false), (false, true)] {
-                let tag = (fp8 ? "fp8" : "int8") + (withBias ? "+bias+y" : "")
+            for (withBias, fp8, form) in [(true, false, GeluForm.erf), (false, false, .erf), (false, true, .erf),
+                                          (false, false, .tanh), (false, true, .tanh)] {
+                let tag = (fp8 ? "fp8" : "int8") + (withBias ? "+bias+y" : "") + (form == .tanh ? "+tanh" : "")
                 if let p = try bothPaths("row-paths.bias-gelu.\(tag)", shape, selected: selected, { () throws(CUDAError) in
                     try rowOp(rows: rows, n: n, y: withBias, q: fp8 ? .fp8 : .int8) { (y, q) throws(CUDAError) in
-                        try kernels.biasGelu(xm, bias: withBias ? g : nil, y: y, quant: q)
+                        try kernels.biasGelu(xm, bias: withBias ? g : nil, y: y, quant: q, form: form)
                     }
                 }) {
                     if withBias { recordEqual("row-paths.bias-gelu.\(tag).y", shape, p.register.y, p.shared.y) }

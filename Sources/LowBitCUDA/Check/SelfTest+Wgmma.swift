@@ -39,6 +39,7 @@ extension CUDASelfTest {
             defer { kernels.wgmmaConfigOverride = nil }
             try int8SameBits(m: 1000, n: 2000, k: 768, gelu: false, other: .wgmma)
         }
+        try wgmmaE4M3Checks(quick: quick)
         // What it cannot run is refused with the reason, not run wrong.
         let a = try context.allocate(UInt8.self, count: 64 * 24), c = try context.allocate(UInt16.self, count: 64 * 9)
         do throws(CUDAError) {

@@ -30,6 +30,27 @@ public final class CUDAEncoder: @unchecked Sendable {
     /// with fast accumulation and 0.994520 / 0.996591 with promoted, and the FP8 forward pass
     /// 4–12 % faster (docs/benchmarks.md).
     public var fp8Accumulation: FP8Accumulation = .fast
+    /// The GELU of the row kernel that writes an 8-bit down projection's codes; changing it needs a new graph.
+    /// `.tanh` by default: within 2·10⁻³ of the erf form for |x| ≤ 6 (`GeluForm`), far below an
+    /// INT8 step of GELU's output (absmax/127), at a third of the row kernel's FP32 work (that
+    /// kernel was ALU-bound: docs/benchmarks.md, 2026-12-06). FP16 outputs keep the erf form.
+    public var quantizedGelu: GeluForm = .tanh
+    /// How an FP8 attention-output or down projection gets its input's codes; changing it needs a new graph.
+    public var fp8Handoff: FP8Handoff = .fused
+
+    /// `.perToken`: as for INT8, a row kernel quantizes the attention context and GELU's output per
+    /// token (absmax/448). `.fused`: the attention and the up projection's GEMM write e4m3 codes
+    /// at unit scale themselves (`KernelOutput.e4m3`, saturating at ±448; GELU in its tanh form),
+    /// and the FP8 GEMM reads them with row scales of 1: no row pass, half the bytes written. FP8's
+    /// relative step does not depend on the scale, so only values beyond ±448 (saturated) or below
+    /// 2⁻⁶ (subnormal, absolute step 2⁻⁹) fare worse than with per-token scales. Where a kernel
+    /// cannot write e4m3 (attention before sm_89; an up projection off the Hopper GEMM, or W4A8),
+    /// that site keeps the per-token pass. The layernorms' outputs are always quantized per token
+    /// (their kernel has the whole row).
+    public enum FP8Handoff: String, CaseIterable, Sendable, Codable {
+        case perToken = "per-token"
+        case fused
+    }
 
     /// `.rowKernel`: the GEMM writes fp16(x·Wᵀ + b), and one row kernel reads it back for GELU
     /// and the per-token codes (`CUDAKernels.biasGelu`). `.gemmEpilogue`: the GEMM applies GELU
@@ -169,20 +190,38 @@ public final class CUDAEncoder: @unchecked Sendable {
 
     /// y = x·Wᵀ + b (+ GELU) with W in precision p: fp16 x, or x's codes `q`; on the backend
     /// `kernels.backendPolicy` gives for the shape (own `mma.sync` kernel or cuBLASLt).
+    /// `output` `.e4m3`: y gets unit-scale codes (`fp8Handoff`).
     func gemm(_ w: DeviceLinear, _ p: GemmPrecision, x: DeviceMatrix, q: ActivationQuantization?, y: DeviceMatrix,
-              gelu: Bool = false) throws(CUDAError) {
+              gelu: Bool = false, output: KernelOutput = .fp16) throws(CUDAError) {
         switch p {
         case .fp16:
             try kernels.gemmAny(.fp16, a: x, b: DeviceMatrix(w.weight, rows: w.out, cols: w.inp), scaleA: nil, scaleB: nil,
-                                bias: w.bias, c: y, gelu: gelu)
+                                bias: w.bias, c: y, gelu: gelu, output: output)
         case .int8, .fp8, .w4a8:
             guard let q else { throw .invalidArgument("GPU encoder: \(p) GEMM without quantized input") }
             let kind: GemmKind = p == .int8 ? .int8 : (p == .fp8 ? .fp8e4m3 : .w4a8)
             try kernels.gemmAny(.eightBit(kind), a: q.codes,
                                 b: DeviceMatrix(w.weight, rows: w.out, cols: p == .w4a8 ? w.inp / 2 : w.inp),
                                 scaleA: q.scales, scaleB: w.scales!, bias: w.bias, c: y, gelu: gelu,
-                                fp8Accumulation: fp8Accumulation)
+                                fp8Accumulation: fp8Accumulation, output: output)
         }
+    }
+
+    /// Whether the up projection writes e4m3 codes for an FP8 down projection (`fp8Handoff`):
+    /// only the Hopper GEMM can, and not from W4A8.
+    func upWritesCodes(_ r: EncoderRecipe, _ a: Activations, tokens t: Int) throws(CUDAError) -> Bool {
+        guard fp8Handoff == .fused, r.mlpOut == .fp8 else { return false }
+        let ops: GemmOperands
+        switch r.mlpIn {
+        case .fp16: ops = .fp16
+        case .int8: ops = .eightBit(.int8)
+        case .fp8: ops = .eightBit(.fp8e4m3)
+        case .w4a8: return false
+        }
+        let w = try linear(0, 2, r.mlpIn)
+        return kernels.wgmmaUnsupported(ops, a: DeviceMatrix(r.mlpIn == .fp16 ? a.x1 : a.x1q, rows: t, cols: config.hidden),
+                                        b: DeviceMatrix(w.weight, rows: w.out, cols: w.inp),
+                                        c: DeviceMatrix(a.upq, rows: t, cols: config.intermediate)) == nil
     }
 
     /// Queues one forward pass on the context's stream; the last hidden states end in `x` (fp16).
@@ -197,8 +236,13 @@ public final class CUDAEncoder: @unchecked Sendable {
         func m(_ b: DeviceBuffer, _ cols: Int) -> DeviceMatrix { DeviceMatrix(b, rows: t, cols: cols) }
         let xq = quant(r.qkv, codes: a.xq, scales: a.xs, rows: t, cols: h)
         let x1q = quant(r.mlpIn, codes: a.x1q, scales: a.x1s, rows: t, cols: h)
-        let ctxq = quant(r.attentionOutput, codes: a.ctxq, scales: a.ctxs, rows: t, cols: h)
-        let upq = quant(r.mlpOut, codes: a.upq, scales: a.ups, rows: t, cols: f)
+        // FP8 codes the attention / the up projection write themselves (`fp8Handoff`), read with unit row scales.
+        let fusedCtx = fp8Handoff == .fused && r.attentionOutput == .fp8
+            && context.device.major * 10 + context.device.minor >= 89
+        let fusedUp = try upWritesCodes(r, a, tokens: t)
+        let ones = fusedCtx || fusedUp ? try kernels.unitScales(t) : a.ctxs
+        let ctxq = quant(r.attentionOutput, codes: a.ctxq, scales: fusedCtx ? ones : a.ctxs, rows: t, cols: h)
+        let upq = quant(r.mlpOut, codes: a.upq, scales: fusedUp ? ones : a.ups, rows: t, cols: f)
 
         if embed {
             // Embeddings + LN (INT8 codes fused; FP8 codes by a separate pass).
@@ -218,10 +262,11 @@ public final class CUDAEncoder: @unchecked Sendable {
             try gemm(try linear(l, 0, r.qkv), r.qkv, x: m(a.x, h), q: xq, y: m(a.qkv, 3 * h))
             try after?(.qkv)
             func view(_ p: Int) -> DeviceMatrix { DeviceMatrix(a.qkv, rows: t, cols: h, ld: 3 * h, offsetBytes: p * h * 2) }
-            try kernels.attention(q: view(0), k: view(1), v: view(2), o: m(a.ctx, h), batch: batch, seq: seq,
-                                  heads: config.heads, headDim: config.headDim, lengths: a.lengths)
+            try kernels.attention(q: view(0), k: view(1), v: view(2), o: m(fusedCtx ? a.ctxq : a.ctx, h), batch: batch, seq: seq,
+                                  heads: config.heads, headDim: config.headDim, lengths: a.lengths,
+                                  output: fusedCtx ? .e4m3 : .fp16)
             try after?(.attention)
-            if let q = ctxq {
+            if let q = ctxq, !fusedCtx {
                 try kernels.quantizeRows(m(a.ctx, h), quant: q)
                 try after?(.quantizeContext)
             }
@@ -230,15 +275,16 @@ public final class CUDAEncoder: @unchecked Sendable {
             try kernels.layerNorm(m(a.tmp, h), residual: m(a.x, h), gamma: g1, beta: b1, eps: config.eps, y: m(a.x1, h), quant: x1q)
             try after?(.norm1)
             // FFN up: GELU in the GEMM's epilogue or, for an 8-bit down projection, in the quantizing row kernel.
-            let geluInGemm = upq == nil || geluPlacement == .gemmEpilogue
-            try gemm(try linear(l, 2, r.mlpIn), r.mlpIn, x: m(a.x1, h), q: x1q, y: m(a.up, f), gelu: geluInGemm)
+            let geluInGemm = upq == nil || geluPlacement == .gemmEpilogue || fusedUp
+            try gemm(try linear(l, 2, r.mlpIn), r.mlpIn, x: m(a.x1, h), q: x1q, y: m(fusedUp ? a.upq : a.up, f), gelu: geluInGemm,
+                     output: fusedUp ? .e4m3 : .fp16)
             try after?(.mlpIn)
-            if let q = upq {
+            if let q = upq, !fusedUp {
                 if geluInGemm {
                     try kernels.quantizeRows(m(a.up, f), quant: q)
                     try after?(.quantizeUp)
                 } else {
-                    try kernels.biasGelu(m(a.up, f), bias: nil, y: nil, quant: q)
+                    try kernels.biasGelu(m(a.up, f), bias: nil, y: nil, quant: q, form: quantizedGelu)
                     try after?(.geluQuantize)
                 }
             }

@@ -66,6 +66,9 @@ public enum CUDAEncoderProfile {
         public var device: String, model: String, recipe: String
         /// `CUDAEncoder.geluPlacement`'s raw value.
         public var gelu: String
+        /// The encoder's other settings that change the pass: `fp8Accumulation`, `fp8Handoff`,
+        /// `quantizedGelu` (raw values).
+        public var fp8Accumulation: String, fp8Handoff: String, quantizedGelu: String
         public var batch: Int, seq: Int
         public var stages: [Stage]
         /// The sum of the stages (eager) and the same pass as a graph replay, ms.
@@ -123,13 +126,16 @@ public enum CUDAEncoderProfile {
             }
         }
         return Result(device: ctx.device.name, model: c.name, recipe: r.description, gelu: encoder.geluPlacement.rawValue,
+                      fp8Accumulation: encoder.fp8Accumulation.rawValue, fp8Handoff: encoder.fp8Handoff.rawValue,
+                      quantizedGelu: encoder.quantizedGelu.rawValue,
                       batch: batch, seq: seq,
                       stages: stages, eagerMs: stages.reduce(0) { $0 + $1.ms }, graphMs: graphMs)
     }
 
     /// The result as log lines: one "stage …" line per stage, then a "total …" line.
     public static func lines(_ p: Result) -> [String] {
-        let head = "model=\(p.model) batch=\(p.batch) seq=\(p.seq) recipe=\(p.recipe) gelu=\(p.gelu)"
+        let head = "model=\(p.model) batch=\(p.batch) seq=\(p.seq) recipe=\(p.recipe) gelu=\(p.gelu) fp8_acc=\(p.fp8Accumulation) "
+            + "fp8_handoff=\(p.fp8Handoff) qgelu=\(p.quantizedGelu)"
         return p.stages.map { s in
             let pct = s.percentOfPeak.map { " peak_pct=\(format3($0))" } ?? ""
             return "stage \(head) stage=\(s.stage) runs=\(s.runs) ms=\(format3(s.ms)) share_pct=\(format3(100 * s.ms / p.eagerMs)) "

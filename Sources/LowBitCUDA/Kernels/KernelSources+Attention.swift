@@ -15,6 +15,8 @@ extension KernelSources {
 // keys j > s. A row with no visible key gets zeros.
 // Block: 4 warps, 64 queries (16 per warp) of one (b, h); keys in tiles of 64, double-buffered
 // with cp.async. D (head size, -D define) ∈ {32, 64, 128}.
+// OUT_E4M3: O is written as FP8 e4m3 codes at unit scale (saturating; ldo in bytes), for an
+// FP8 GEMM that reads them with row scales of 1 (sm_89+).
 // Requirements (host-checked): ldq, ldk, ldv, ldo % 8 == 0 and 16-byte aligned bases.
 #ifndef D
 #define D 64
@@ -188,12 +190,21 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     for (int r = 0; r < 2; r++) {
         const int row = qr0 + r * 8;
         if (row >= seq) continue;
+#ifdef OUT_E4M3
+        u8 *orow = (u8 *)o + (base + row) * ldo + h * D;
+#pragma unroll
+        for (int i = 0; i < D / 8; i++) {
+            const int col = i * 8 + t * 2;
+            *(unsigned short *)(orow + col) = (unsigned short)e4m3x2(oacc[i][2 * r] * lrow[r], oacc[i][2 * r + 1] * lrow[r]);
+        }
+#else
         h16 *orow = o + (base + row) * ldo + h * D;
 #pragma unroll
         for (int i = 0; i < D / 8; i++) {
             const int col = i * 8 + t * 2;
             *(u32 *)(orow + col) = pack2(oacc[i][2 * r] * lrow[r], oacc[i][2 * r + 1] * lrow[r]);
         }
+#endif
     }
 }
 """#

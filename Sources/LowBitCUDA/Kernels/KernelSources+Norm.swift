@@ -54,10 +54,6 @@ __device__ __forceinline__ void i8_codes8(const float *v, float s, float inv, u3
 #pragma unroll
     for (int j = 0; j < 8; j++) w[j / 4] |= ((u32)code_of<1>(r[j])) << (8 * (j % 4));   // r[j] is whole (or NaN: 0)
 }
-/// Two floats → two FP8 e4m3 bytes (lo in bits 0–7), each exactly as f2e4m3 converts it.
-__device__ __forceinline__ u32 e4m3x2(float lo, float hi) {
-    unsigned short r; asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(r) : "f"(hi), "f"(lo)); return (u32)r;
-}
 """#
 
     /// Row kernels: layernorm (+ residual, + embeddings), bias + GELU, token-wise INT8/FP8 quantization, elementwise add.
@@ -197,9 +193,9 @@ __device__ void embed_rows(const int *ids, const int *types, int seq, const h16 
 extern "C" __global__ void lb_embed_layernorm_f16(EMB_ARGS) { embed_rows<0>(EMB_PASS); }
 extern "C" __global__ void lb_embed_layernorm_q8(EMB_ARGS) { embed_rows<1>(EMB_PASS); }
 
-/// v = GELU_erf(x + bias) per row (bias may be null), y = fp16(v) (optional), then quantization.
-/// x: [rows, n] fp16 (ldx); bias: [n] fp16; q: [rows, n] (ldq); scale: [rows] f32.
-template <int QMODE>
+/// v = GELU(x + bias) per row (bias may be null; erf form, or gelu_tanh with TANH), y = fp16(v)
+/// (optional), then quantization. x: [rows, n] fp16 (ldx); bias: [n] fp16; q: [rows, n] (ldq); scale: [rows] f32.
+template <int QMODE, int TANH>
 __device__ void bias_gelu_rows(const h16 *x, int ldx, const h16 *bias, int n, h16 *y, int ldy, u8 *q, int ldq,
                                float *scale) {
     extern __shared__ float buf[];
@@ -213,14 +209,15 @@ __device__ void bias_gelu_rows(const h16 *x, int ldx, const h16 *bias, int n, h1
             load_h8(x + 8 * c, v);
             if (bias) load_h8(bias + 8 * c, b);
             for (int j = 0; j < 8; j++) {
-                v[j] = gelu_erf(v[j] + (bias ? b[j] : 0.0f));
+                v[j] = TANH ? gelu_tanh(v[j] + (bias ? b[j] : 0.0f)) : gelu_erf(v[j] + (bias ? b[j] : 0.0f));
                 if (QMODE != 0) buf[8 * c + j] = v[j];
             }
             if (yr) store_h8(yr + 8 * c, v);
         }
     } else {
         for (int i = threadIdx.x; i < n; i += blockDim.x) {
-            float v = gelu_erf(h2f(x[i]) + (bias ? h2f(bias[i]) : 0.0f));
+            const float u = h2f(x[i]) + (bias ? h2f(bias[i]) : 0.0f);
+            const float v = TANH ? gelu_tanh(u) : gelu_erf(u);
             if (QMODE != 0) buf[i] = v;
             if (yr) yr[i] = f2h(v);
         }
@@ -229,9 +226,12 @@ __device__ void bias_gelu_rows(const h16 *x, int ldx, const h16 *bias, int n, h1
 }
 #define BG_ARGS const h16 *x, int ldx, const h16 *bias, int n, h16 *y, int ldy, u8 *q, int ldq, float *scale
 #define BG_PASS x, ldx, bias, n, y, ldy, q, ldq, scale
-extern "C" __global__ void lb_bias_gelu_f16(BG_ARGS) { bias_gelu_rows<0>(BG_PASS); }
-extern "C" __global__ void lb_bias_gelu_q8(BG_ARGS) { bias_gelu_rows<1>(BG_PASS); }
-extern "C" __global__ void lb_bias_gelu_fp8(BG_ARGS) { bias_gelu_rows<2>(BG_PASS); }
+extern "C" __global__ void lb_bias_gelu_f16(BG_ARGS) { bias_gelu_rows<0, 0>(BG_PASS); }
+extern "C" __global__ void lb_bias_gelu_q8(BG_ARGS) { bias_gelu_rows<1, 0>(BG_PASS); }
+extern "C" __global__ void lb_bias_gelu_fp8(BG_ARGS) { bias_gelu_rows<2, 0>(BG_PASS); }
+extern "C" __global__ void lb_bias_gelu_tanh_f16(BG_ARGS) { bias_gelu_rows<0, 1>(BG_PASS); }
+extern "C" __global__ void lb_bias_gelu_tanh_q8(BG_ARGS) { bias_gelu_rows<1, 1>(BG_PASS); }
+extern "C" __global__ void lb_bias_gelu_tanh_fp8(BG_ARGS) { bias_gelu_rows<2, 1>(BG_PASS); }
 
 /// y = a + b, fp16, `count` elements; 8 at a time (16-byte loads) when all three are 16-byte
 /// aligned, the tail one by one. Grid-stride loop.

@@ -216,9 +216,10 @@ __device__ __forceinline__ void embed_rows_reg(const int *ids, const int *types,
 extern "C" __global__ void __launch_bounds__(RB) lb_rows_embed_layernorm_f16(REMB_ARGS) { embed_rows_reg<0>(REMB_PASS); }
 extern "C" __global__ void __launch_bounds__(RB) lb_rows_embed_layernorm_q8(REMB_ARGS) { embed_rows_reg<1>(REMB_PASS); }
 
-/// v = GELU_erf(x + bias) per row (bias may be null), y = fp16(v) (optional), then quantization:
-/// bias_gelu_rows for n == RN. x: [rows, n] fp16 (ldx); bias: [n]; q: [rows, n] (ldq); scale: [rows].
-template <int QMODE>
+/// v = GELU(x + bias) per row (bias may be null; erf form, or gelu_tanh with TANH), y = fp16(v)
+/// (optional), then quantization: bias_gelu_rows for n == RN. x: [rows, n] fp16 (ldx); bias: [n];
+/// q: [rows, n] (ldq); scale: [rows].
+template <int QMODE, int TANH>
 __device__ __forceinline__ void bias_gelu_rows_reg(const h16 *x, int ldx, const h16 *bias, int rows, h16 *y, int ldy,
                                                    u8 *q, int ldq, float *scale) {
     __shared__ float red[RWARPS];
@@ -236,7 +237,7 @@ __device__ __forceinline__ void bias_gelu_rows_reg(const h16 *x, int ldx, const 
         unpack_h8(ub[c], b);
 #pragma unroll
         for (int j = 0; j < 8; j++) {
-            v[c][j] = gelu_erf(v[c][j] + (bias ? b[j] : 0.0f));
+            v[c][j] = TANH ? gelu_tanh(v[c][j] + (bias ? b[j] : 0.0f)) : gelu_erf(v[c][j] + (bias ? b[j] : 0.0f));
             amax = fmaxf(amax, fabsf(v[c][j]));
         }
         if (yr) store_h8(yr + chunk_at(s, c), v[c]);
@@ -245,9 +246,12 @@ __device__ __forceinline__ void bias_gelu_rows_reg(const h16 *x, int ldx, const 
 }
 #define RBG_ARGS const h16 *x, int ldx, const h16 *bias, int n, int rows, h16 *y, int ldy, u8 *q, int ldq, float *scale
 #define RBG_PASS x, ldx, bias, rows, y, ldy, q, ldq, scale
-extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_f16(RBG_ARGS) { bias_gelu_rows_reg<0>(RBG_PASS); }
-extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_q8(RBG_ARGS) { bias_gelu_rows_reg<1>(RBG_PASS); }
-extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_fp8(RBG_ARGS) { bias_gelu_rows_reg<2>(RBG_PASS); }
+extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_f16(RBG_ARGS) { bias_gelu_rows_reg<0, 0>(RBG_PASS); }
+extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_q8(RBG_ARGS) { bias_gelu_rows_reg<1, 0>(RBG_PASS); }
+extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_fp8(RBG_ARGS) { bias_gelu_rows_reg<2, 0>(RBG_PASS); }
+extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_tanh_f16(RBG_ARGS) { bias_gelu_rows_reg<0, 1>(RBG_PASS); }
+extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_tanh_q8(RBG_ARGS) { bias_gelu_rows_reg<1, 1>(RBG_PASS); }
+extern "C" __global__ void __launch_bounds__(RB) lb_rows_bias_gelu_tanh_fp8(RBG_ARGS) { bias_gelu_rows_reg<2, 1>(RBG_PASS); }
 
 /// Token-wise quantization of an fp16 matrix (quant_rows for n == RN): x: [rows, n] (ldx) → q:
 /// [rows, n] codes (ldq), scale: [rows] f32.

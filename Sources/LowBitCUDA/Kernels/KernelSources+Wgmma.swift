@@ -1,8 +1,9 @@
 // CUDA C source, compiled at run time by NVRTC (see KernelCompiler). Edit the text here.
 extension KernelSources {
     /// Hopper GEMM (sm_90a): TMA loads, `wgmma`, one producer and two consumer warpgroups,
-    /// persistent over output tiles, dequantization epilogue fused. See `wgmmaBody`.
-    public static func wgmma(_ config: WgmmaConfig, operands: GemmOperands) -> Unit {
+    /// persistent over output tiles, dequantization epilogue fused. See `wgmmaBody`. `output`
+    /// `.e4m3` needs a tile without TMA stores.
+    public static func wgmma(_ config: WgmmaConfig, operands: GemmOperands, output: KernelOutput = .fp16) -> Unit {
         let (ops, inst, k) : (Int, String, Int)
         switch operands {
         case .fp16: (ops, inst, k) = (2, "f32.f16.f16", 16)
@@ -26,8 +27,9 @@ extension KernelSources {
         """
         let options = ["-DBN=\(config.bn)", "-DSTAGES=\(config.stages)", "-DOPS=\(ops)",
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)",
-                       "-DSTAGING_SLOTS=\(config.slotsPerGroup)", "-DFP8_FAST=\(config.fp8Accumulation == .fast ? 1 : 0)"]
-        return Unit(name: wgmmaName(config, operands: operands), source: commonSource + wgmmaHead + mma + wgmmaSource, options: options,
+                       "-DSTAGING_SLOTS=\(config.slotsPerGroup)", "-DFP8_FAST=\(config.fp8Accumulation == .fast ? 1 : 0)",
+                       "-DOUT_E4M3=\(output == .e4m3 ? 1 : 0)"]
+        return Unit(name: wgmmaName(config, operands: operands, output: output), source: commonSource + wgmmaHead + mma + wgmmaSource, options: options,
                     archSpecific: true)
     }
 
@@ -46,7 +48,9 @@ extension KernelSources {
     }()
 
     /// The unit's name (and cache file stem), known without assembling its source.
-    public static func wgmmaName(_ config: WgmmaConfig, operands: GemmOperands) -> String { "wgmma-\(operands)-\(config.name)" }
+    public static func wgmmaName(_ config: WgmmaConfig, operands: GemmOperands, output: KernelOutput = .fp16) -> String {
+        "wgmma-\(operands)-\(config.name)" + (output == .e4m3 ? "-oe4m3" : "")
+    }
 
     static let wgmmaHead = #"""
 // Hopper GEMM: C[m, n] = epilogue(Σ_k A[m, k] · B[n, k]), A [M, K] and B [N, K] both K-contiguous.
@@ -121,6 +125,21 @@ typedef float acc_t;
 #define STAGING_SLOTS PIECES
 #endif
 #define SLOTS (TMA_STORE ? STAGING_SLOTS : 1)
+// OUT_E4M3 1: C holds FP8 e4m3 codes of the result at unit scale (round to nearest even,
+// saturating to ±448; ldc in bytes), and GELU is gelu_tanh: the output is 8-bit, so the cheaper
+// form's ≤ 10⁻³ error is far below its step. Staged as 64 rows × 64 bytes, 16-byte chunks
+// XOR-swizzled by (row / 2) % 4, written by the threads.
+#ifndef OUT_E4M3
+#define OUT_E4M3 0
+#endif
+#if OUT_E4M3 && TMA_STORE
+#error "e4m3 output is written by the threads' stores"
+#endif
+#if OUT_E4M3
+#define EPI_GELU gelu_tanh
+#else
+#define EPI_GELU gelu_erf
+#endif
 
 /// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
 struct __align__(64) TensorMap { unsigned long long v[16]; };
@@ -230,7 +249,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
     float *sbS = epi + c * 2 * BN, *biasS = sbS + BN;
     const u32 stage = stg + c * SLOTS * 8192;
 #if !TMA_STORE
-    const bool vec = (((unsigned long)C) & 15) == 0 && (ldc & 7) == 0;
+    const bool vec = (((unsigned long)C) & 15) == 0 && (ldc & (OUT_E4M3 ? 15 : 7)) == 0;
 #endif
     // Cooperative: both groups on every tile, group c on rows 64c…64c + 63. Ping-pong: group c on
     // every other tile (c, c + 2, …), all 128 rows, so that one group's epilogue runs while the
@@ -370,16 +389,42 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                         float v0 = dequant((float)acc[4 * j + 2 * e], sr, ss.x, bb.x);
                         float v1 = dequant((float)acc[4 * j + 2 * e + 1], sr, ss.y, bb.y);
 #endif
-                        if (EPI_ACT) { v0 = gelu_erf(v0); v1 = gelu_erf(v1); }
+                        if (EPI_ACT) { v0 = EPI_GELU(v0); v1 = EPI_GELU(v1); }
                         const int row = warp * 16 + (lane >> 2) + 8 * e, cc = 8 * jj + 2 * (lane & 3);
+#if OUT_E4M3
+                        const u32 addr = slot + row * 64 + (((cc >> 4) ^ ((row >> 1) & 3)) << 4) + (cc & 15);
+                        asm volatile("st.shared.u16 [%0], %1;\n" :: "r"(addr), "h"((unsigned short)e4m3x2(v0, v1)) : "memory");
+#else
                         const u32 addr = slot + row * 128 + (((cc >> 3) ^ (row & 7)) << 4) + (cc & 7) * 2;
                         asm volatile("st.shared.u32 [%0], %1;\n" :: "r"(addr), "r"(pack_h2(v0, v1)) : "memory");
+#endif
                     }
                 }
 #if TMA_STORE
                 fence_async_smem();
                 consumer_sync(c);
                 if (t == 0 && n0 + 64 * rd < N) tma_store(&tmC, slot, 2 * (n0 + 64 * rd), mh);
+#elif OUT_E4M3
+                consumer_sync(c);
+                #pragma unroll
+                for (int q = 0; q < 2; q++) {
+                    const int id = 128 * q + t, row = id >> 2, ch = id & 3;
+                    const int gr = mh + row, gc = n0 + 64 * rd + 16 * ch;
+                    uint4 v;
+                    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(slot + row * 64 + ((ch ^ ((row >> 1) & 3)) << 4)) : "memory");
+                    if (gr >= M || gc >= N) continue;
+                    u8 *out = (u8 *)C + (long)gr * ldc + gc;
+                    if (vec && gc + 16 <= N) {
+                        *(uint4 *)out = v;
+                    } else {
+                        for (int k1 = 0; k1 < 16 && gc + k1 < N; k1++) {
+                            const u32 w = k1 < 4 ? v.x : k1 < 8 ? v.y : k1 < 12 ? v.z : v.w;
+                            out[k1] = (u8)(w >> (8 * (k1 & 3)));
+                        }
+                    }
+                }
+                consumer_sync(c);             // the staging tile is free for the next round
 #else
                 consumer_sync(c);
                 #pragma unroll

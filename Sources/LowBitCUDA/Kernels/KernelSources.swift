@@ -26,10 +26,10 @@ public enum KernelSources {
         return Unit(name: "gemm-\(kind)-\(config.name)", source: commonSource + gemmSource, options: o)
     }
 
-    /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16.
-    public static func attention(headDim: Int, bf16: Bool) -> Unit {
-        Unit(name: "attention-d\(headDim)\(bf16 ? "-bf16" : "")", source: commonSource + attnSource,
-             options: ["-DD=\(headDim)"] + (bf16 ? ["-DELEM_BF16"] : []))
+    /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16, writing `output`.
+    public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16) -> Unit {
+        Unit(name: "attention-d\(headDim)\(bf16 ? "-bf16" : "")\(output == .e4m3 ? "-oe4m3" : "")", source: commonSource + attnSource,
+             options: ["-DD=\(headDim)"] + (bf16 ? ["-DELEM_BF16"] : []) + (output == .e4m3 ? ["-DOUT_E4M3"] : []))
     }
 
     /// Every unit LowBit compiles (for compile checks).
@@ -38,9 +38,14 @@ public enum KernelSources {
         for kind in GemmKind.allCases { for c in GemmConfig.candidates { u.append(gemm(c, kind: kind)) } }
         for c in GemmConfig.candidates { u.append(gemmF16(c)) }
         u.append(encoder())
-        for d in [32, 64, 128] { for b in [false, true] { u.append(attention(headDim: d, bf16: b)) } }
+        for d in [32, 64, 128] {
+            for b in [false, true] { for o in KernelOutput.allCases { u.append(attention(headDim: d, bf16: b, output: o)) } }
+        }
         for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
-            for c in WgmmaConfig.candidates(ops) { u.append(wgmma(c, operands: ops)) }
+            for c in WgmmaConfig.candidates(ops) {
+                u.append(wgmma(c, operands: ops))
+                if !c.tmaStore { u.append(wgmma(c, operands: ops, output: .e4m3)) }
+            }
         }
         return u
     }

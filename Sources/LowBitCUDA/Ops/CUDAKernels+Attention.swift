@@ -6,24 +6,29 @@ extension CUDAKernels {
     /// fused QKV output [tokens, 3·hidden] is read in place through offsets); fp16, or bf16 with
     /// `bf16`. lengths: [batch] i32 valid keys per sequence (nil: all seq); causal: keys j > s masked.
     /// headDim ∈ {32, 64, 128}; every ld % 8 == 0 and views 16-byte aligned; scale > 0 (default 1/√headDim).
+    /// `output` `.e4m3`: o holds unit-scale FP8 codes (`KernelOutput`; sm_89+), ld in bytes.
     public func attention(q: DeviceMatrix, k: DeviceMatrix, v: DeviceMatrix, o: DeviceMatrix,
                           batch: Int, seq: Int, heads: Int, headDim: Int, lengths: DeviceBuffer? = nil,
-                          causal: Bool = false, scale: Float? = nil, bf16: Bool = false) throws(CUDAError) {
+                          causal: Bool = false, scale: Float? = nil, bf16: Bool = false,
+                          output: KernelOutput = .fp16) throws(CUDAError) {
         guard [32, 64, 128].contains(headDim) else { throw .invalidArgument("attention: head size \(headDim) not in {32, 64, 128}") }
         let tokens = batch * seq
         for (name, t) in [("q", q), ("k", k), ("v", v), ("o", o)] {
             guard t.rows == tokens, t.cols >= heads * headDim else {
                 throw .invalidArgument("attention: \(name) is \(t.rows)×\(t.cols), expected \(tokens)×\(heads * headDim)")
             }
-            try t.validate(name, elementBytes: 2)
+            try t.validate(name, elementBytes: name == "o" ? output.bytes : 2)
             guard t.ld % 8 == 0, t.aligned(16) else { throw .invalidArgument("attention: \(name) needs ld % 8 == 0 and 16-byte alignment") }
+        }
+        if output == .e4m3, context.device.major * 10 + context.device.minor < 89 {
+            throw .invalidArgument("attention: e4m3 output needs sm_89 or newer (device is \(context.device.arch))")
         }
         guard (lengths?.byteCount ?? 4 * batch) >= 4 * batch else { throw .invalidArgument("attention: lengths needs \(batch) i32") }
         let scale = scale ?? 1 / Float(headDim).squareRoot()
         guard scale > 0, scale.isFinite else { throw .invalidArgument("attention: scale \(scale) must be positive and finite") }
         if tokens == 0 || heads == 0 { return }
         let shared = (64 * headDim + 4 * 64 * headDim) * 2   // Q tile + 2 stages of K and V
-        let f = try function("lb_attention", in: KernelSources.attention(headDim: headDim, bf16: bf16), sharedBytes: shared)
+        let f = try function("lb_attention", in: KernelSources.attention(headDim: headDim, bf16: bf16, output: output), sharedBytes: shared)
         try f.launch(grid: ((seq + 63) / 64, heads, batch), block: (128, 1, 1), sharedBytes: shared, [
             q.argument, .int(q.ld), k.argument, .int(k.ld), v.argument, .int(v.ld), o.argument, .int(o.ld),
             .int(seq), .buffer(lengths), .int(causal ? 1 : 0), .float32(scale),

@@ -34,6 +34,19 @@ public struct GemmBackendChoice: Sendable, Codable {
     public var ltError: String?
 }
 
+/// The element a kernel writes its result as.
+public enum KernelOutput: String, Sendable, Hashable, Codable, CaseIterable {
+    /// fp16 values.
+    case fp16
+    /// FP8 e4m3 codes of the values at unit scale (code = e4m3(v), round to nearest even,
+    /// saturating to ±448): a GEMM's or attention's result handed to an FP8 GEMM with no row
+    /// kernel between; that GEMM reads them with row scales of 1. (Per-token scales need a row's
+    /// absolute maximum before its first code, which a kernel writing part of the row cannot know.)
+    case e4m3
+    /// Bytes per element.
+    public var bytes: Int { self == .fp16 ? 2 : 1 }
+}
+
 /// The GEMM operand precision `gemmAny` runs: FP16 operands or an 8-bit `GemmKind`.
 public enum GemmOperands: Sendable, Hashable, CustomStringConvertible {
     case fp16
@@ -102,16 +115,16 @@ extension CUDAKernels {
     }
 
     /// The shape checks `gemmLt` and `gemmWgmma` share: a [M, K] and b [N, K] of `operands`' element
-    /// size, c [M, N] fp16, all inside their buffers; bias (if any) N fp16. Returns (M, N, K).
+    /// size, c [M, N] of `output`'s element, all inside their buffers; bias (if any) N fp16. Returns (M, N, K).
     func checkGemmOperands(_ caller: String, _ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, bias: DeviceBuffer?,
-                           c: DeviceMatrix) throws(CUDAError) -> (m: Int, n: Int, k: Int) {
+                           c: DeviceMatrix, output: KernelOutput = .fp16) throws(CUDAError) -> (m: Int, n: Int, k: Int) {
         let m = a.rows, k = a.cols, n = b.rows
         let elem = operands == .fp16 ? 2 : 1
         guard b.cols == k else { throw .invalidArgument("\(caller): A is \(m)×\(k) but B is \(n)×\(b.cols)") }
         guard c.rows == m, c.cols == n else { throw .invalidArgument("\(caller): C is \(c.rows)×\(c.cols), expected \(m)×\(n)") }
         try a.validate("A", elementBytes: elem)
         try b.validate("B", elementBytes: elem)
-        try c.validate("C", elementBytes: 2)
+        try c.validate("C", elementBytes: output.bytes)
         guard (bias?.byteCount ?? 2 * n) >= 2 * n else { throw .invalidArgument("\(caller): bias needs \(n) fp16") }
         return (m, n, k)
     }
@@ -124,10 +137,15 @@ extension CUDAKernels {
     /// Operands as `gemmLt` (b holds packed INT4 bytes, [N, K/2], for W4A8, which runs on the own
     /// kernel only). Under `.auto` an undecided shape is timed on every backend that can run it
     /// first (unless the stream is capturing a graph, which takes the own kernel).
+    /// `output` `.e4m3`: C gets unit-scale FP8 codes (GELU in its tanh form), which only the
+    /// Hopper kernel writes: it runs whatever the policy (its tiles without TMA stores, timed under
+    /// `.auto`), and the call is refused where it cannot (`wgmmaUnsupported`).
     @discardableResult
     public func gemmAny(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                         bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false,
-                        fp8Accumulation: FP8Accumulation = .promoted) throws(CUDAError) -> GemmBackend {
+                        fp8Accumulation: FP8Accumulation = .promoted, output: KernelOutput = .fp16) throws(CUDAError) -> GemmBackend {
+        if output == .e4m3 { return try gemmAnyE4M3(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu,
+                                                    fp8Accumulation: fp8Accumulation) }
         let fast = operands == .eightBit(.fp8e4m3) && fp8Accumulation == .fast   // the mode matters to FP8 only
         func run(_ backend: GemmBackend, tile: WgmmaConfig?) throws(CUDAError) {
             switch (backend, operands) {
@@ -175,9 +193,39 @@ extension CUDAKernels {
         return backend
     }
 
+    /// `gemmAny` with unit-scale e4m3 output: the Hopper kernel, with the tile `.auto` times
+    /// (or the default tile without TMA stores under the other policies).
+    func gemmAnyE4M3(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
+                     bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool, fp8Accumulation: FP8Accumulation) throws(CUDAError) -> GemmBackend {
+        if let why = wgmmaUnsupported(operands, a: a, b: b, c: c) { throw .invalidArgument("gemm with e4m3 output: \(why)") }
+        let isFP8 = operands == .eightBit(.fp8e4m3)
+        let tiles = WgmmaConfig.candidates(operands).filter { !$0.tmaStore && (!isFP8 || $0.fp8Accumulation == fp8Accumulation) }
+        func run(_ tile: WgmmaConfig?) throws(CUDAError) {
+            try gemmWgmma(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu, config: tile, output: .e4m3)
+        }
+        var tile = tiles.first
+        if backendPolicy == .auto {
+            let key = "\(operands)\(isFP8 && fp8Accumulation == .fast ? "-fast" : "")|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")|e4m3"
+            if let choice = lock.withLock({ backendChoices[key] }) {
+                tile = choice.wgmmaConfig
+            } else if !context.stream.isCapturing {
+                let choice = try decide(wgmmaTiles: tiles, lt: false, own: false) { (_: GemmBackend, t: WgmmaConfig?) throws(CUDAError) in
+                    try run(t)
+                }
+                lock.withLock { backendChoices[key] = choice }
+                tile = choice.wgmmaConfig
+            }
+        } else {
+            let d = wgmmaDefaultConfig(operands, m: a.rows, n: b.rows, k: a.cols).withoutTMAStore
+            if tiles.contains(d) { tile = d }
+        }
+        try run(tile)
+        return .wgmma
+    }
+
     /// Times the backends (3 warm-up calls, then the median of 5 runs of 3 calls each): the own
-    /// kernel always, every tile of `wgmmaTiles` and cuBLASLt where it can run; the fastest wins.
-    func decide(wgmmaTiles: [WgmmaConfig], lt: Bool,
+    /// kernel unless `own` is false, every tile of `wgmmaTiles` and cuBLASLt where it can run; the fastest wins.
+    func decide(wgmmaTiles: [WgmmaConfig], lt: Bool, own: Bool = true,
                 _ run: (GemmBackend, WgmmaConfig?) throws(CUDAError) -> Void) throws(CUDAError) -> GemmBackendChoice {
         func time(_ b: GemmBackend, _ tile: WgmmaConfig? = nil) throws(CUDAError) -> Double {
             let e0 = try CUDAEvent(context: context), e1 = try CUDAEvent(context: context)
@@ -191,7 +239,7 @@ extension CUDAKernels {
             }
             return samples.sorted()[2]
         }
-        var choice = GemmBackendChoice(backend: .own, ownMicros: try time(.own), wgmmaMicros: nil, ltMicros: nil, ltError: nil)
+        var choice = GemmBackendChoice(backend: .own, ownMicros: own ? try time(.own) : nil, wgmmaMicros: nil, ltMicros: nil, ltError: nil)
         for tile in wgmmaTiles {
             let t = try time(.wgmma, tile)
             if t < choice.wgmmaMicros ?? .infinity { (choice.wgmmaMicros, choice.wgmmaConfig) = (t, tile) }

@@ -1,3 +1,13 @@
+/// Which GELU a kernel computes.
+public enum GeluForm: String, Sendable, Hashable, Codable, CaseIterable {
+    /// 0.5·x·(1 + erf(x/√2)), as BERT defines it (a rational erf, ~2 ulp).
+    case erf
+    /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) with the special-function unit's tanh: within
+    /// 4.8·10⁻⁴ + 2.5·10⁻⁴·|x| of the erf form, at a third of its FP32 instructions. For values
+    /// rounded to 8 bits next, where that error is far below a step.
+    case tanh
+}
+
 /// Row kernels. For the row lengths of `RowPlan.all` with aligned rows (see `rowPlan`): the
 /// register-resident kernels (`KernelSources.rows`, RowPlan.blockThreads threads per block, a
 /// warp or less per row up to n = 1024, 2–4 warps beyond); otherwise one block per row (token),
@@ -108,10 +118,10 @@ extension CUDAKernels {
         try f.launch(grid: (rows, 1, 1), block: (Self.rowThreads(n), 1, 1), sharedBytes: n * 4, head + tail)
     }
 
-    /// v = GELU_erf(x + bias) per row (bias optional); y = fp16(v) (optional), then optional quantization.
-    /// x: [rows, n] fp16; bias: [n] fp16.
+    /// v = GELU(x + bias) per row (bias optional; `form` `.erf` or `.tanh`); y = fp16(v) (optional),
+    /// then optional quantization. x: [rows, n] fp16; bias: [n] fp16.
     public func biasGelu(_ x: DeviceMatrix, bias: DeviceBuffer?, y: DeviceMatrix?,
-                         quant: ActivationQuantization? = nil) throws(CUDAError) {
+                         quant: ActivationQuantization? = nil, form: GeluForm = .erf) throws(CUDAError) {
         let rows = x.rows, n = x.cols
         try checkRow(n)
         try x.validate("x", elementBytes: 2)
@@ -122,10 +132,11 @@ extension CUDAKernels {
         let head: [KernelArgument] = [x.argument, .int(x.ld), .buffer(bias), .int(n)]
         let tail: [KernelArgument] = [y?.argument ?? .pointer(0), .int(y?.ld ?? 0),
                                       quant?.codes.argument ?? .pointer(0), .int(quant?.codes.ld ?? 0), .buffer(quant?.scales)]
+        let tanh = form == .tanh ? "_tanh" : ""
         if let plan = rowPlan(n: n, halves: [x, y], codes: quant?.codes, vectors: [bias]) {
-            return try launchRows(quantName("lb_rows_bias_gelu", quant), plan, rows: rows, head + [.int(rows)] + tail)
+            return try launchRows(quantName("lb_rows_bias_gelu" + tanh, quant), plan, rows: rows, head + [.int(rows)] + tail)
         }
-        let f = try function(quantName("lb_bias_gelu", quant), in: KernelSources.norm())
+        let f = try function(quantName("lb_bias_gelu" + tanh, quant), in: KernelSources.norm())
         try f.launch(grid: (rows, 1, 1), block: (Self.rowThreads(n), 1, 1), sharedBytes: n * 4, head + tail)
     }
 

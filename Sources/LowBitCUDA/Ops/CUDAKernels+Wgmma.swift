@@ -21,10 +21,13 @@ extension CUDAKernels {
     /// C = A·Bᵀ on the Hopper kernel, with `gemmLt`'s operands and result (`.fp16`: scales ignored,
     /// C = fp16(A·Bᵀ + bias); 8-bit: C = fp16(acc·sa[m]·sb[n] + bias[n]), INT8 bit-identical to
     /// `gemm`). a: [M, K]; b: [N, K]; scaleA: [M] f32; scaleB: [N] f32; bias: [N] fp16 or nil;
-    /// c: [M, N] fp16. `config` nil: `wgmmaDefaultConfig`.
+    /// c: [M, N] fp16, or with `output` `.e4m3` [M, N] unit-scale FP8 codes (`KernelOutput`; GELU
+    /// then in its tanh form; the tile's threads store them, TMA-store tiles fall back to that).
+    /// `config` nil: `wgmmaDefaultConfig`.
     public func gemmWgmma(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
-                          bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false, config: WgmmaConfig? = nil) throws(CUDAError) {
-        let (m, n, k) = try checkGemmOperands("gemmWgmma", operands, a: a, b: b, bias: bias, c: c)
+                          bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false, config: WgmmaConfig? = nil,
+                          output: KernelOutput = .fp16) throws(CUDAError) {
+        let (m, n, k) = try checkGemmOperands("gemmWgmma", operands, a: a, b: b, bias: bias, c: c, output: output)
         let elem = operands == .fp16 ? 2 : 1
         if let why = wgmmaUnsupported(operands, a: a, b: b, c: c) { throw .invalidArgument("gemmWgmma: \(why)") }
         if m == 0 || n == 0 { return }
@@ -42,7 +45,7 @@ extension CUDAKernels {
             throw .invalidArgument("gemmWgmma: tile \(cfg) is not one for \(operands) (\(WgmmaConfig.candidates(operands)))")
         }
         // TMA stores need C 16-byte aligned with a row stride of a multiple of 16 bytes.
-        let tmaStorable = c.aligned(16) && (2 * c.ld) % 16 == 0
+        let tmaStorable = output == .fp16 && c.aligned(16) && (2 * c.ld) % 16 == 0
         if cfg.tmaStore && !tmaStorable { cfg = cfg.withoutTMAStore }
         let mapA = try TensorMap(context: context, address: a.address, rows: m, rowBytes: k * elem, strideBytes: a.ld * elem, boxRows: 128)
         let mapB = try TensorMap(context: context, address: b.address, rows: n, rowBytes: k * elem, strideBytes: b.ld * elem,
@@ -53,8 +56,9 @@ extension CUDAKernels {
             : mapA
         // The source is assembled once per configuration (~24 µs on a slow CPU: per launch it made
         // small GEMMs host-bound), then the loaded kernel is found by name.
-        let f = try function("lb_wgmma", unitNamed: KernelSources.wgmmaName(cfg, operands: operands), sharedBytes: cfg.sharedBytes) {
-            KernelSources.wgmma(cfg, operands: operands)
+        let f = try function("lb_wgmma", unitNamed: KernelSources.wgmmaName(cfg, operands: operands, output: output),
+                             sharedBytes: cfg.sharedBytes) {
+            KernelSources.wgmma(cfg, operands: operands, output: output)
         }
         // Persistent: at most one block per SM, each walking output tiles.
         let tiles = ((m + 127) / 128) * ((n + cfg.bn - 1) / cfg.bn)
