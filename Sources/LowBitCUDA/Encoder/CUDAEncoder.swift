@@ -237,8 +237,7 @@ public final class CUDAEncoder: @unchecked Sendable {
         let xq = quant(r.qkv, codes: a.xq, scales: a.xs, rows: t, cols: h)
         let x1q = quant(r.mlpIn, codes: a.x1q, scales: a.x1s, rows: t, cols: h)
         // FP8 codes the attention / the up projection write themselves (`fp8Handoff`), read with unit row scales.
-        let fusedCtx = fp8Handoff == .fused && r.attentionOutput == .fp8
-            && context.device.major * 10 + context.device.minor >= 89
+        let fusedCtx = fp8Handoff == .fused && r.attentionOutput == .fp8 && context.device.supportsFP8
         let fusedUp = try upWritesCodes(r, a, tokens: t)
         let ones = fusedCtx || fusedUp ? try kernels.unitScales(t) : a.ctxs
         let ctxq = quant(r.attentionOutput, codes: a.ctxq, scales: fusedCtx ? ones : a.ctxs, rows: t, cols: h)

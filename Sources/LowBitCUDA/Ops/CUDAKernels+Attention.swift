@@ -20,7 +20,7 @@ extension CUDAKernels {
             try t.validate(name, elementBytes: name == "o" ? output.bytes : 2)
             guard t.ld % 8 == 0, t.aligned(16) else { throw .invalidArgument("attention: \(name) needs ld % 8 == 0 and 16-byte alignment") }
         }
-        if output == .e4m3, context.device.major * 10 + context.device.minor < 89 {
+        if output == .e4m3, !context.device.supportsFP8 {
             throw .invalidArgument("attention: e4m3 output needs sm_89 or newer (device is \(context.device.arch))")
         }
         guard (lengths?.byteCount ?? 4 * batch) >= 4 * batch else { throw .invalidArgument("attention: lengths needs \(batch) i32") }

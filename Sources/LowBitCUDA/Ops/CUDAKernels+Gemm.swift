@@ -23,7 +23,7 @@ extension CUDAKernels {
         guard scaleA.byteCount >= 4 * m, scaleB.byteCount >= 4 * n, (bias?.byteCount ?? 2 * n) >= 2 * n else {
             throw .invalidArgument("gemm: scaleA needs \(m) floats, scaleB and bias \(n) values")
         }
-        if kind == .fp8e4m3, context.device.major * 10 + context.device.minor < 89 {
+        if kind == .fp8e4m3, !context.device.supportsFP8 {
             throw .invalidArgument("FP8 e4m3 GEMM needs compute capability 8.9 or newer")
         }
         if m == 0 || n == 0 { return }

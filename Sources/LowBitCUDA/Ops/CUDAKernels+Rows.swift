@@ -55,7 +55,7 @@ extension CUDAKernels {
         }
         try q.codes.validate("quantized output", elementBytes: 1)
         guard q.scales.byteCount >= rows * 4 else { throw .invalidArgument("scales: need \(rows) floats") }
-        if case .fp8e4m3 = q, context.device.major * 10 + context.device.minor < 89 {
+        if case .fp8e4m3 = q, !context.device.supportsFP8 {
             throw .invalidArgument("FP8 e4m3 needs compute capability 8.9 or newer")
         }
     }

@@ -18,6 +18,8 @@ public struct CUDADeviceInfo: Sendable, Codable, Equatable {
 
     /// NVRTC target name, e.g. "sm_90".
     public var arch: String { "sm_\(major)\(minor)" }
+    /// Whether the tensor cores and `cvt` take FP8 e4m3 (compute capability 8.9 or newer).
+    public var supportsFP8: Bool { major * 10 + minor >= 89 }
 }
 
 /// One GPU's primary context, with LowBit's stream, caching allocator and kernel compiler.
