@@ -51,4 +51,5 @@ enum ArgumentLists {
 extension GemmBackendPolicy: ExpressibleByArgument {}
 extension FP8Accumulation: ExpressibleByArgument {}
 extension CUDAEncoder.FP8Handoff: ExpressibleByArgument {}
+extension AttentionTile: ExpressibleByArgument {}
 extension GeluForm: ExpressibleByArgument {}

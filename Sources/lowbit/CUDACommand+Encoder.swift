@@ -54,6 +54,8 @@ extension CUDACommand {
         var fp8Handoff: CUDAEncoder.FP8Handoff?
         @Option(help: "The GELU before 8-bit codes in the row kernel: erf or tanh; default: the encoder's.")
         var quantizedGelu: GeluForm?
+        @Option(help: "Queries per attention block: auto, q64 or q128 (8 warps, half the K/V reads per query).")
+        var attentionTile: AttentionTile = .auto
 
         /// The parsed lists: models, batches, seqs, recipes (empty: each model's own), GELU placements (empty: the default).
         func options() throws -> (models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
@@ -77,6 +79,7 @@ extension CUDACommand {
             try CUDACommand.check {
                 let k = try CUDAKernels.shared()
                 k.backendPolicy = backend
+                k.attentionTile = attentionTile
                 for model in models {
                     let (weights, list) = try CUDAEncoderBenchmark.weights(model, recipes: recipes)
                     let encoder = try CUDAEncoder(weights: weights, kernels: k)

@@ -127,18 +127,25 @@ public final class CUDABench {
 
     /// Fused attention, fp16, BERT-base geometry (12 heads × 64).
     public func attention() throws(CUDAError) {
-        print("## attention (fused, fp16, 12 heads × 64)")
-        for (batch, seq, causal) in [(32, 128, false), (8, 512, false), (64, 512, false), (8, 512, true)] {
+        print("## attention (fused, fp16, 12 heads × 64; each tile, and what auto picks)")
+        for (batch, seq, causal) in [(32, 128, false), (128, 128, false), (128, 256, false), (8, 512, false), (64, 512, false), (8, 512, true)] {
             let heads = 12, d = 64, hidden = heads * d, tokens = batch * seq
             let qkv = try context.upload(rng.halves(tokens * 3 * hidden, -2, 2))
             let out = try context.allocate(UInt16.self, count: tokens * hidden)
             func view(_ p: Int) -> DeviceMatrix { DeviceMatrix(qkv, rows: tokens, cols: hidden, ld: 3 * hidden, offsetBytes: p * hidden * 2) }
-            let t = try time { () throws(CUDAError) in
-                try kernels.attention(q: view(0), k: view(1), v: view(2), o: DeviceMatrix(out, rows: tokens, cols: hidden),
-                                      batch: batch, seq: seq, heads: heads, headDim: d, causal: causal)
-            }
             let flops = 4.0 * Double(batch * heads) * Double(seq) * Double(seq) * Double(d) * (causal ? 0.5 : 1)
-            print("attention B=\(batch) S=\(seq)\(causal ? " causal" : ""): \(format3(flops / t / 1e12)) TFLOP/s, \(format3(t * 1e6)) µs")
+            var parts: [String] = []
+            for output in context.device.supportsFP8 ? KernelOutput.allCases : [.fp16] {
+                for tile in [AttentionTile.q64, .q128] {
+                    let t = try time { () throws(CUDAError) in
+                        try kernels.attention(q: view(0), k: view(1), v: view(2), o: DeviceMatrix(out, rows: tokens, cols: hidden),
+                                              batch: batch, seq: seq, heads: heads, headDim: d, causal: causal, output: output, tile: tile)
+                    }
+                    parts.append("\(output.rawValue) \(tile.rawValue) \(format3(flops / t / 1e12)) TFLOP/s \(format3(t * 1e6)) µs")
+                }
+            }
+            let auto = kernels.attentionTile(.auto, batch: batch, seq: seq, heads: heads)
+            print("attention B=\(batch) S=\(seq)\(causal ? " causal" : ""): \(parts.joined(separator: ", ")); auto: \(auto.rawValue)")
         }
     }
 

@@ -14,14 +14,16 @@ extension CUDASelfTest {
             (1, 512, 4, 64, true, false, false), (2, 512, 2, 64, false, true, true), (2, 384, 6, 32, true, false, false),
         ]
         if quick { cases = [cases[1], cases[4]] }
-        for c in cases {
-            try attentionCheck(batch: c.0, seq: c.1, heads: c.2, d: c.3, padded: c.4, causal: c.5, bf16: c.6)
+        for tile in [AttentionTile.q64, .q128] {
+            for c in cases {
+                try attentionCheck(batch: c.0, seq: c.1, heads: c.2, d: c.3, padded: c.4, causal: c.5, bf16: c.6, tile: tile)
+            }
         }
         try attentionE4M3Checks(quick: quick)
     }
 
     func attentionCheck(batch: Int, seq: Int, heads: Int, d: Int, padded: Bool, causal: Bool, bf16: Bool,
-                        output: KernelOutput = .fp16) throws(CUDAError) {
+                        output: KernelOutput = .fp16, tile: AttentionTile) throws(CUDAError) {
         let hidden = heads * d, tokens = batch * seq, ld = 3 * hidden
         func toBits(_ v: Float) -> UInt16 { bf16 ? HalfPrecision.floatToBF16(v) : HalfPrecision.floatToF16(v) }
         func toDouble(_ h: UInt16) -> Double { bf16 ? CUDAReference.bf16(h) : CUDAReference.f16(h) }
@@ -47,9 +49,9 @@ extension CUDASelfTest {
         func view(_ part: Int) -> DeviceMatrix { DeviceMatrix(dqkv, rows: tokens, cols: hidden, ld: ld, offsetBytes: part * hidden * 2) }
         try kernels.attention(q: view(0), k: view(1), v: view(2), o: DeviceMatrix(dout, rows: tokens, cols: hidden),
                               batch: batch, seq: seq, heads: heads, headDim: d, lengths: padded ? try context.upload(lengths) : nil,
-                              causal: causal, scale: Float(scale), bf16: bf16, output: output)
+                              causal: causal, scale: Float(scale), bf16: bf16, output: output, tile: tile)
         let rel = bf16 ? 0x1p-7 : 0x1p-10
-        let shape = "B\(batch) S\(seq) H\(heads) D\(d)\(padded ? " padded" : "")\(causal ? " causal" : "")"
+        let shape = "B\(batch) S\(seq) H\(heads) D\(d)\(padded ? " padded" : "")\(causal ? " causal" : "") \(tile.rawValue)"
         if output == .e4m3 {
             let codes = try context.download(dout, as: UInt8.self, count: tokens * hidden)
             e4m3IntervalCheck("attention.\(bf16 ? "bf16" : "f16")→e4m3", shape, codes: codes, ref: ref) { _ in 2 * rel + 1e-4 }

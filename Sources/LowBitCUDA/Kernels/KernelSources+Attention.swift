@@ -13,18 +13,24 @@ extension KernelSources {
 // k = base + hidden, v = base + 2·hidden, ld = 3·hidden) and O is [tokens, hidden].
 // Masks: keys j ≥ lengths[b] are ignored (lengths may be null: all seq keys), and with causal,
 // keys j > s. A row with no visible key gets zeros.
-// Block: 4 warps, 64 queries (16 per warp) of one (b, h); keys in tiles of 64, double-buffered
-// with cp.async. D (head size, -D define) ∈ {32, 64, 128}.
+// Block: WARPS warps (4 or 8, -WARPS define), 16 queries per warp (BQ = 64 or 128) of one (b, h);
+// keys in tiles of 64, double-buffered with cp.async and shared by the block's warps, so 8 warps
+// read each K/V tile from L2 half as often per query as 4. D (head size, -D define) ∈ {32, 64, 128}.
 // OUT_E4M3: O is written as FP8 e4m3 codes at unit scale (saturating; ldo in bytes), for an
-// FP8 GEMM that reads them with row scales of 1 (sm_89+).
+// FP8 GEMM that reads them with row scales of 1 (sm_89+); lanes t and t^1 of a quad swap codes so
+// that each writes 4 contiguous bytes of one row.
 // Requirements (host-checked): ldq, ldk, ldv, ldo % 8 == 0 and 16-byte aligned bases.
 #ifndef D
 #define D 64
 #endif
-#define BQ 64
-// Blocks per SM the registers must allow: 4 (≤ 128 registers) up to D = 64; D = 128 needs more
-// registers and its 80 KB of shared memory allow only 2 anyway.
-#define MIN_BLOCKS (D >= 128 ? 2 : 4)
+#ifndef WARPS
+#define WARPS 4
+#endif
+#define NT (WARPS * 32)
+#define BQ (WARPS * 16)
+// Blocks per SM the registers must allow: 16 warps (≤ 128 registers) up to D = 64; D = 128 needs
+// more registers and its shared memory allows half as many blocks anyway.
+#define MIN_BLOCKS ((D >= 128 ? 8 : 16) / WARPS)
 #define BKV 64
 #define CH (D / 8)             // 16-byte chunks per row
 #define TILE (BKV * D)         // elements per K or V tile
@@ -55,16 +61,18 @@ __device__ __forceinline__ void mma16(float *c, const u32 *a, u32 b0, u32 b1) {
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-/// cp.async of `rows` rows × D elements starting at row r0 of a (b, h) slice; rows ≥ limit → zeros.
+/// cp.async of ROWS rows × D elements starting at row r0 of a (b, h) slice; rows ≥ limit → zeros.
+template <int ROWS>
 __device__ __forceinline__ void load_rows(u32 s, const h16 *g, long ld, int r0, int limit) {
-    for (int id = threadIdx.x; id < BKV * CH; id += 128) {
+#pragma unroll
+    for (int id = threadIdx.x; id < ROWS * CH; id += NT) {
         int r = id / CH, c = id % CH;
         bool ok = r0 + r < limit;
         cp_async16(s + aswz(r, c), ok ? (const void *)(g + (long)(r0 + r) * ld + c * 8) : (const void *)g, ok ? 16 : 0);
     }
 }
 
-extern "C" __global__ void __launch_bounds__(128, MIN_BLOCKS)
+extern "C" __global__ void __launch_bounds__(NT, MIN_BLOCKS)
 lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv, h16 *o, int ldo,
              int seq, const int *lengths, int causal, float scale) {
     extern __shared__ __align__(128) u8 smem[];
@@ -79,8 +87,8 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     const int nTiles = (kvLen + BKV - 1) / BKV;
     const float sl2 = scale * 1.4426950408889634f;   // scores in log2 units
 
-    load_rows(sQ, qb, ldq, q0, seq);
-    if (nTiles > 0) { load_rows(sK, kb, ldk, 0, kvLen); load_rows(sV, vb, ldv, 0, kvLen); }
+    load_rows<BQ>(sQ, qb, ldq, q0, seq);
+    if (nTiles > 0) { load_rows<BKV>(sK, kb, ldk, 0, kvLen); load_rows<BKV>(sV, vb, ldv, 0, kvLen); }
     cp_async_commit();
 
     float oacc[D / 8][4];
@@ -93,8 +101,8 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     for (int kt = 0; kt < nTiles; kt++) {
         if (kt + 1 < nTiles) {
             const int slot = (kt + 1) & 1;
-            load_rows(sK + slot * TILE * 2, kb, ldk, (kt + 1) * BKV, kvLen);
-            load_rows(sV + slot * TILE * 2, vb, ldv, (kt + 1) * BKV, kvLen);
+            load_rows<BKV>(sK + slot * TILE * 2, kb, ldk, (kt + 1) * BKV, kvLen);
+            load_rows<BKV>(sV + slot * TILE * 2, vb, ldv, (kt + 1) * BKV, kvLen);
             cp_async_commit();
             cp_async_wait<1>();
         } else {
@@ -186,26 +194,33 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
         lrow[r] = lrow[r] > 0.0f ? 1.0f / lrow[r] : 0.0f;
     }
+#ifdef OUT_E4M3
+    // Lane t holds columns 8i + 2t, +1 of rows qr0 and qr0 + 8. Even t gathers row qr0's four columns
+    // 8i + 2t … + 3 (its pair and t + 1's), odd t row qr0 + 8's four columns 8i + 2(t − 1) … + 3.
+    {
+        const int odd = t & 1, row = qr0 + odd * 8;
+        u8 *orow = (u8 *)o + (base + row) * ldo + h * D;
+#pragma unroll
+        for (int i = 0; i < D / 8; i++) {
+            const u32 c0 = e4m3x2(oacc[i][0] * lrow[0], oacc[i][1] * lrow[0]);
+            const u32 c1 = e4m3x2(oacc[i][2] * lrow[1], oacc[i][3] * lrow[1]);
+            const u32 got = __shfl_xor_sync(0xffffffffu, odd ? c0 : c1, 1);
+            if (row < seq) *(u32 *)(orow + i * 8 + (t & 2) * 2) = odd ? (got | (c1 << 16)) : (c0 | (got << 16));
+        }
+    }
+#else
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         const int row = qr0 + r * 8;
         if (row >= seq) continue;
-#ifdef OUT_E4M3
-        u8 *orow = (u8 *)o + (base + row) * ldo + h * D;
-#pragma unroll
-        for (int i = 0; i < D / 8; i++) {
-            const int col = i * 8 + t * 2;
-            *(unsigned short *)(orow + col) = (unsigned short)e4m3x2(oacc[i][2 * r] * lrow[r], oacc[i][2 * r + 1] * lrow[r]);
-        }
-#else
         h16 *orow = o + (base + row) * ldo + h * D;
 #pragma unroll
         for (int i = 0; i < D / 8; i++) {
             const int col = i * 8 + t * 2;
             *(u32 *)(orow + col) = pack2(oacc[i][2 * r] * lrow[r], oacc[i][2 * r + 1] * lrow[r]);
         }
-#endif
     }
+#endif
 }
 """#
 }

@@ -26,10 +26,16 @@ public enum KernelSources {
         return Unit(name: "gemm-\(kind)-\(config.name)", source: commonSource + gemmSource, options: o)
     }
 
-    /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16, writing `output`.
-    public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16) -> Unit {
-        Unit(name: "attention-d\(headDim)\(bf16 ? "-bf16" : "")\(output == .e4m3 ? "-oe4m3" : "")", source: commonSource + attnSource,
-             options: ["-DD=\(headDim)"] + (bf16 ? ["-DELEM_BF16"] : []) + (output == .e4m3 ? ["-DOUT_E4M3"] : []))
+    /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16, writing `output`,
+    /// `queries` ∈ {64, 128} per block (16 per warp).
+    public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16, queries: Int = 64) -> Unit {
+        Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, queries: queries), source: commonSource + attnSource,
+             options: ["-DD=\(headDim)", "-DWARPS=\(queries / 16)"] + (bf16 ? ["-DELEM_BF16"] : []) + (output == .e4m3 ? ["-DOUT_E4M3"] : []))
+    }
+
+    /// `attention(…)`'s unit name, without assembling its source.
+    public static func attentionName(headDim: Int, bf16: Bool, output: KernelOutput, queries: Int) -> String {
+        "attention-d\(headDim)\(bf16 ? "-bf16" : "")\(output == .e4m3 ? "-oe4m3" : "")\(queries == 64 ? "" : "-q\(queries)")"
     }
 
     /// Every unit LowBit compiles (for compile checks).
@@ -39,7 +45,9 @@ public enum KernelSources {
         for c in GemmConfig.candidates { u.append(gemmF16(c)) }
         u.append(encoder())
         for d in [32, 64, 128] {
-            for b in [false, true] { for o in KernelOutput.allCases { u.append(attention(headDim: d, bf16: b, output: o)) } }
+            for b in [false, true] {
+                for o in KernelOutput.allCases { for q in [64, 128] { u.append(attention(headDim: d, bf16: b, output: o, queries: q)) } }
+            }
         }
         for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
             for c in WgmmaConfig.candidates(ops) {

@@ -19,6 +19,8 @@ public final class CUDAKernels: @unchecked Sendable {
     public var wgmmaConfigOverride: WgmmaConfig?
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
+    /// Queries per block of `attention` where the call names no tile (see `AttentionTile`).
+    public var attentionTile: AttentionTile = .auto
     /// Which GEMM implementation `gemmAny` runs (see `GemmBackendPolicy`).
     public var backendPolicy: GemmBackendPolicy = .own
     /// cuBLASLt, loaded on first use (nil: not tried yet).
