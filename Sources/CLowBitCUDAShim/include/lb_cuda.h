@@ -42,6 +42,7 @@ typedef struct lb_CUgraphExec_st *lb_CUgraphExec;
 typedef struct lb_CUtensorMap { unsigned long long opaque[16]; } lb_CUtensorMap;
 #define LB_CU_TENSOR_MAP_DATA_TYPE_UINT8 0
 #define LB_CU_TENSOR_MAP_INTERLEAVE_NONE 0
+#define LB_CU_TENSOR_MAP_SWIZZLE_64B 2
 #define LB_CU_TENSOR_MAP_SWIZZLE_128B 3
 #define LB_CU_TENSOR_MAP_L2_PROMOTION_L2_256B 3
 #define LB_CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE 0

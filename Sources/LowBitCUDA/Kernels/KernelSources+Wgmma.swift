@@ -128,12 +128,10 @@ typedef float acc_t;
 // OUT_E4M3 1: C holds FP8 e4m3 codes of the result at unit scale (round to nearest even,
 // saturating to ±448; ldc in bytes), and GELU is gelu_tanh: the output is 8-bit, so the cheaper
 // form's ≤ 10⁻³ error is far below its step. Staged as 64 rows × 64 bytes, 16-byte chunks
-// XOR-swizzled by (row / 2) % 4, written by the threads.
+// XOR-swizzled by (row / 2) % 4 — TMA's 64-byte swizzle, so a TMA store (a map with 64-byte
+// boxes and that swizzle) writes the staged piece as the threads' stores would.
 #ifndef OUT_E4M3
 #define OUT_E4M3 0
-#endif
-#if OUT_E4M3 && TMA_STORE
-#error "e4m3 output is written by the threads' stores"
 #endif
 #if OUT_E4M3
 #define EPI_GELU gelu_tanh
@@ -166,8 +164,9 @@ __device__ __forceinline__ void tma_load(u32 dst, const TensorMap *map, u32 bar,
     asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];\n"
                  :: "r"(dst), "l"((unsigned long long)map), "r"(bar), "r"(x), "r"(y) : "memory");
 }
-/// TMA store of the swizzled 64-row × 128-byte box at src to (x = byte column, y = row) of
-/// `map` (out-of-range parts are not written), as one bulk group of this thread.
+/// TMA store of the swizzled 64-row box at src (128-byte rows, or 64-byte with OUT_E4M3: the
+/// map's box) to (x = byte column, y = row) of `map` (out-of-range parts are not written), as one
+/// bulk group of this thread.
 __device__ __forceinline__ void tma_store(const TensorMap *map, u32 src, int x, int y) {
     asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%2, %3}], [%1];\n"
                  :: "l"((unsigned long long)map), "r"(src), "r"(x), "r"(y) : "memory");
@@ -403,7 +402,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #if TMA_STORE
                 fence_async_smem();
                 consumer_sync(c);
-                if (t == 0 && n0 + 64 * rd < N) tma_store(&tmC, slot, 2 * (n0 + 64 * rd), mh);
+                if (t == 0 && n0 + 64 * rd < N) tma_store(&tmC, slot, (OUT_E4M3 ? 1 : 2) * (n0 + 64 * rd), mh);
 #elif OUT_E4M3
                 consumer_sync(c);
                 #pragma unroll

@@ -51,8 +51,7 @@ public enum KernelSources {
         }
         for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
             for c in WgmmaConfig.candidates(ops) {
-                u.append(wgmma(c, operands: ops))
-                if !c.tmaStore { u.append(wgmma(c, operands: ops, output: .e4m3)) }
+                for o in KernelOutput.allCases { u.append(wgmma(c, operands: ops, output: o)) }
             }
         }
         return u

@@ -194,12 +194,12 @@ extension CUDAKernels {
     }
 
     /// `gemmAny` with unit-scale e4m3 output: the Hopper kernel, with the tile `.auto` times
-    /// (or the default tile without TMA stores under the other policies).
+    /// (or the default tile under the other policies; TMA stores where C allows them, as for fp16).
     func gemmAnyE4M3(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                      bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool, fp8Accumulation: FP8Accumulation) throws(CUDAError) -> GemmBackend {
         if let why = wgmmaUnsupported(operands, a: a, b: b, c: c) { throw .invalidArgument("gemm with e4m3 output: \(why)") }
         let isFP8 = operands == .eightBit(.fp8e4m3)
-        let tiles = WgmmaConfig.candidates(operands).filter { !$0.tmaStore && (!isFP8 || $0.fp8Accumulation == fp8Accumulation) }
+        let tiles = WgmmaConfig.candidates(operands).filter { !isFP8 || $0.fp8Accumulation == fp8Accumulation }
         func run(_ tile: WgmmaConfig?) throws(CUDAError) {
             try gemmWgmma(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu, config: tile, output: .e4m3)
         }
@@ -216,7 +216,7 @@ extension CUDAKernels {
                 tile = choice.wgmmaConfig
             }
         } else {
-            let d = wgmmaDefaultConfig(operands, m: a.rows, n: b.rows, k: a.cols).withoutTMAStore
+            let d = wgmmaDefaultConfig(operands, m: a.rows, n: b.rows, k: a.cols)
             if tiles.contains(d) { tile = d }
         }
         try run(tile)

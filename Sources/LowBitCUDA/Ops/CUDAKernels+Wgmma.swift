@@ -22,7 +22,7 @@ extension CUDAKernels {
     /// C = fp16(A·Bᵀ + bias); 8-bit: C = fp16(acc·sa[m]·sb[n] + bias[n]), INT8 bit-identical to
     /// `gemm`). a: [M, K]; b: [N, K]; scaleA: [M] f32; scaleB: [N] f32; bias: [N] fp16 or nil;
     /// c: [M, N] fp16, or with `output` `.e4m3` [M, N] unit-scale FP8 codes (`KernelOutput`; GELU
-    /// then in its tanh form; the tile's threads store them, TMA-store tiles fall back to that).
+    /// then in its tanh form; staged and stored like fp16, as 64-byte rows).
     /// `config` nil: `wgmmaDefaultConfig`.
     public func gemmWgmma(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                           bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false, config: WgmmaConfig? = nil,
@@ -45,14 +45,15 @@ extension CUDAKernels {
             throw .invalidArgument("gemmWgmma: tile \(cfg) is not one for \(operands) (\(WgmmaConfig.candidates(operands)))")
         }
         // TMA stores need C 16-byte aligned with a row stride of a multiple of 16 bytes.
-        let tmaStorable = output == .fp16 && c.aligned(16) && (2 * c.ld) % 16 == 0
+        let tmaStorable = c.aligned(16) && (output.bytes * c.ld) % 16 == 0
         if cfg.tmaStore && !tmaStorable { cfg = cfg.withoutTMAStore }
         let mapA = try TensorMap(context: context, address: a.address, rows: m, rowBytes: k * elem, strideBytes: a.ld * elem, boxRows: 128)
         let mapB = try TensorMap(context: context, address: b.address, rows: n, rowBytes: k * elem, strideBytes: b.ld * elem,
                                  boxRows: cfg.bn)
-        // C as 64-row × 128-byte boxes (64 fp16); without TMA stores the kernel never reads it.
+        // C as boxes of 64 rows × 64 elements (128 bytes fp16, 64 e4m3); without TMA stores the kernel never reads it.
         let mapC = cfg.tmaStore
-            ? try TensorMap(context: context, address: c.address, rows: m, rowBytes: 2 * n, strideBytes: 2 * c.ld, boxRows: 64)
+            ? try TensorMap(context: context, address: c.address, rows: m, rowBytes: output.bytes * n, strideBytes: output.bytes * c.ld,
+                            boxBytes: 64 * output.bytes, boxRows: 64)
             : mapA
         // The source is assembled once per configuration (~24 µs on a slow CPU: per launch it made
         // small GEMMs host-bound), then the loaded kernel is found by name.
