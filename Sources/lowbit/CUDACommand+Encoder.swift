@@ -56,6 +56,8 @@ extension CUDACommand {
         var quantizedGelu: GeluForm?
         @Option(help: "Queries per attention block: auto, q64 or q128 (8 warps, half the K/V reads per query).")
         var attentionTile: AttentionTile = .auto
+        @Flag(help: "GEMMs writing e4m3 codes keep to the tiles with the threads' stores (no TMA stores).")
+        var e4m3ThreadStores = false
 
         /// The parsed lists: models, batches, seqs, recipes (empty: each model's own), GELU placements (empty: the default).
         func options() throws -> (models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
@@ -80,6 +82,7 @@ extension CUDACommand {
                 let k = try CUDAKernels.shared()
                 k.backendPolicy = backend
                 k.attentionTile = attentionTile
+                k.e4m3TMAStores = !e4m3ThreadStores
                 for model in models {
                     let (weights, list) = try CUDAEncoderBenchmark.weights(model, recipes: recipes)
                     let encoder = try CUDAEncoder(weights: weights, kernels: k)

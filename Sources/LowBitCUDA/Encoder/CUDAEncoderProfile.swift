@@ -67,8 +67,9 @@ public enum CUDAEncoderProfile {
         /// `CUDAEncoder.geluPlacement`'s raw value.
         public var gelu: String
         /// The encoder's other settings that change the pass: `fp8Accumulation`, `fp8Handoff`,
-        /// `quantizedGelu` (raw values); and the attention tile the kernels picked for this shape.
-        public var fp8Accumulation: String, fp8Handoff: String, quantizedGelu: String, attentionTile: String
+        /// `quantizedGelu` (raw values); the attention tile the kernels picked for this shape, and
+        /// whether e4m3-writing GEMMs may use TMA stores ("tma") or not ("threads").
+        public var fp8Accumulation: String, fp8Handoff: String, quantizedGelu: String, attentionTile: String, e4m3Stores: String
         public var batch: Int, seq: Int
         public var stages: [Stage]
         /// The sum of the stages (eager) and the same pass as a graph replay, ms.
@@ -129,6 +130,7 @@ public enum CUDAEncoderProfile {
                       fp8Accumulation: encoder.fp8Accumulation.rawValue, fp8Handoff: encoder.fp8Handoff.rawValue,
                       quantizedGelu: encoder.quantizedGelu.rawValue,
                       attentionTile: encoder.kernels.attentionTile(batch: batch, seq: seq, heads: c.heads).rawValue,
+                      e4m3Stores: encoder.kernels.e4m3TMAStores ? "tma" : "threads",
                       batch: batch, seq: seq,
                       stages: stages, eagerMs: stages.reduce(0) { $0 + $1.ms }, graphMs: graphMs)
     }
@@ -136,7 +138,7 @@ public enum CUDAEncoderProfile {
     /// The result as log lines: one "stage …" line per stage, then a "total …" line.
     public static func lines(_ p: Result) -> [String] {
         let head = "model=\(p.model) batch=\(p.batch) seq=\(p.seq) recipe=\(p.recipe) gelu=\(p.gelu) fp8_acc=\(p.fp8Accumulation) "
-            + "fp8_handoff=\(p.fp8Handoff) qgelu=\(p.quantizedGelu) attn_tile=\(p.attentionTile)"
+            + "fp8_handoff=\(p.fp8Handoff) qgelu=\(p.quantizedGelu) attn_tile=\(p.attentionTile) e4m3_stores=\(p.e4m3Stores)"
         return p.stages.map { s in
             let pct = s.percentOfPeak.map { " peak_pct=\(format3($0))" } ?? ""
             return "stage \(head) stage=\(s.stage) runs=\(s.runs) ms=\(format3(s.ms)) share_pct=\(format3(100 * s.ms / p.eagerMs)) "

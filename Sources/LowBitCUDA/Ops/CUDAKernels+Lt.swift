@@ -199,13 +199,15 @@ extension CUDAKernels {
                      bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool, fp8Accumulation: FP8Accumulation) throws(CUDAError) -> GemmBackend {
         if let why = wgmmaUnsupported(operands, a: a, b: b, c: c) { throw .invalidArgument("gemm with e4m3 output: \(why)") }
         let isFP8 = operands == .eightBit(.fp8e4m3)
-        let tiles = WgmmaConfig.candidates(operands).filter { !isFP8 || $0.fp8Accumulation == fp8Accumulation }
+        let tiles = WgmmaConfig.candidates(operands).filter {
+            (!isFP8 || $0.fp8Accumulation == fp8Accumulation) && (e4m3TMAStores || !$0.tmaStore)
+        }
         func run(_ tile: WgmmaConfig?) throws(CUDAError) {
             try gemmWgmma(operands, a: a, b: b, scaleA: scaleA, scaleB: scaleB, bias: bias, c: c, gelu: gelu, config: tile, output: .e4m3)
         }
         var tile = tiles.first
         if backendPolicy == .auto {
-            let key = "\(operands)\(isFP8 && fp8Accumulation == .fast ? "-fast" : "")|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")|e4m3"
+            let key = "\(operands)\(isFP8 && fp8Accumulation == .fast ? "-fast" : "")|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")|e4m3\(e4m3TMAStores ? "" : "-threads")"
             if let choice = lock.withLock({ backendChoices[key] }) {
                 tile = choice.wgmmaConfig
             } else if !context.stream.isCapturing {
@@ -217,7 +219,7 @@ extension CUDAKernels {
             }
         } else {
             let d = wgmmaDefaultConfig(operands, m: a.rows, n: b.rows, k: a.cols)
-            if tiles.contains(d) { tile = d }
+            if tiles.contains(d) { tile = d } else if tiles.contains(d.withoutTMAStore) { tile = d.withoutTMAStore }
         }
         try run(tile)
         return .wgmma

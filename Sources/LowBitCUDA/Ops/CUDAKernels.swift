@@ -21,6 +21,9 @@ public final class CUDAKernels: @unchecked Sendable {
     private var ones: DeviceBuffer?
     /// Queries per block of `attention` where the call names no tile (see `AttentionTile`).
     public var attentionTile: AttentionTile = .auto
+    /// Whether `gemmAny`'s e4m3 output may take the Hopper tiles with TMA stores (false: only the
+    /// threads' stores, as before 2026-12-06 20:14 UTC; for A/B runs).
+    public var e4m3TMAStores = true
     /// Which GEMM implementation `gemmAny` runs (see `GemmBackendPolicy`).
     public var backendPolicy: GemmBackendPolicy = .own
     /// cuBLASLt, loaded on first use (nil: not tried yet).
