@@ -138,6 +138,13 @@ typedef float acc_t;
 #else
 #define EPI_GELU gelu_erf
 #endif
+#define OUT_BYTES (OUT_E4M3 ? 1 : 2)          // bytes per element of C
+#define ROW_B (64 * OUT_BYTES)               // bytes per staged row of a 64 × 64 piece
+/// Offset of byte b of staged row `row`: 16-byte chunks XOR-swizzled by the offset's bits 7… (TMA's
+/// swizzle over ROW_B-byte rows: row % 8 for 128, (row / 2) % 4 for 64).
+__device__ __forceinline__ u32 stage_off(int row, int b) {
+    return (u32)(row * ROW_B + ((((b) >> 4) ^ ((row * ROW_B >> 7) & (ROW_B / 16 - 1))) << 4) + (b & 15));
+}
 
 /// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
 struct __align__(64) TensorMap { unsigned long long v[16]; };
@@ -390,11 +397,10 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #endif
                         if (EPI_ACT) { v0 = EPI_GELU(v0); v1 = EPI_GELU(v1); }
                         const int row = warp * 16 + (lane >> 2) + 8 * e, cc = 8 * jj + 2 * (lane & 3);
+                        const u32 addr = slot + stage_off(row, cc * OUT_BYTES);
 #if OUT_E4M3
-                        const u32 addr = slot + row * 64 + (((cc >> 4) ^ ((row >> 1) & 3)) << 4) + (cc & 15);
                         asm volatile("st.shared.u16 [%0], %1;\n" :: "r"(addr), "h"((unsigned short)e4m3x2(v0, v1)) : "memory");
 #else
-                        const u32 addr = slot + row * 128 + (((cc >> 3) ^ (row & 7)) << 4) + (cc & 7) * 2;
                         asm volatile("st.shared.u32 [%0], %1;\n" :: "r"(addr), "r"(pack_h2(v0, v1)) : "memory");
 #endif
                     }
@@ -402,45 +408,26 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
 #if TMA_STORE
                 fence_async_smem();
                 consumer_sync(c);
-                if (t == 0 && n0 + 64 * rd < N) tma_store(&tmC, slot, (OUT_E4M3 ? 1 : 2) * (n0 + 64 * rd), mh);
-#elif OUT_E4M3
-                consumer_sync(c);
-                #pragma unroll
-                for (int q = 0; q < 2; q++) {
-                    const int id = 128 * q + t, row = id >> 2, ch = id & 3;
-                    const int gr = mh + row, gc = n0 + 64 * rd + 16 * ch;
-                    uint4 v;
-                    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(slot + row * 64 + ((ch ^ ((row >> 1) & 3)) << 4)) : "memory");
-                    if (gr >= M || gc >= N) continue;
-                    u8 *out = (u8 *)C + (long)gr * ldc + gc;
-                    if (vec && gc + 16 <= N) {
-                        *(uint4 *)out = v;
-                    } else {
-                        for (int k1 = 0; k1 < 16 && gc + k1 < N; k1++) {
-                            const u32 w = k1 < 4 ? v.x : k1 < 8 ? v.y : k1 < 12 ? v.z : v.w;
-                            out[k1] = (u8)(w >> (8 * (k1 & 3)));
-                        }
-                    }
-                }
-                consumer_sync(c);             // the staging tile is free for the next round
+                if (t == 0 && n0 + 64 * rd < N) tma_store(&tmC, slot, OUT_BYTES * (n0 + 64 * rd), mh);
 #else
+                // The threads' stores: 64 rows × ROW_B / 16 chunks of 16 bytes over the group's 128 threads.
                 consumer_sync(c);
                 #pragma unroll
-                for (int q = 0; q < 4; q++) {
-                    const int id = 128 * q + t, row = id >> 3, ch = id & 7;
-                    const int gr = mh + row, gc = n0 + 64 * rd + 8 * ch;
+                for (int q = 0; q < ROW_B / 32; q++) {
+                    const int id = 128 * q + t, row = id / (ROW_B / 16), ch = id % (ROW_B / 16);
+                    const int gr = mh + row, gc = n0 + 64 * rd + ch * (16 / OUT_BYTES);
                     uint4 v;
                     asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(slot + row * 128 + ((ch ^ (row & 7)) << 4)) : "memory");
+                                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(slot + stage_off(row, 16 * ch)) : "memory");
                     if (gr >= M || gc >= N) continue;
-                    h16 *out = C + (long)gr * ldc + gc;
-                    if (vec && gc + 8 <= N) {
+                    u8 *out = (u8 *)C + ((long)gr * ldc + gc) * OUT_BYTES;
+                    if (vec && gc + 16 / OUT_BYTES <= N) {
                         *(uint4 *)out = v;
                     } else {
-                        for (int k8 = 0; k8 < 8 && gc + k8 < N; k8++) {
-                            const u32 w = k8 < 2 ? v.x : k8 < 4 ? v.y : k8 < 6 ? v.z : v.w;
-                            out[k8] = (h16)(w >> (16 * (k8 & 1)));
+                        for (int e = 0; e < 16 / OUT_BYTES && gc + e < N; e++) {
+                            const int b = e * OUT_BYTES;
+                            const u32 w = (b < 4 ? v.x : b < 8 ? v.y : b < 12 ? v.z : v.w) >> (8 * (b & 3));
+                            if (OUT_BYTES == 1) out[b] = (u8)w; else *(h16 *)(out + b) = (h16)w;
                         }
                     }
                 }
