@@ -41,6 +41,24 @@ import Testing
         #expect(Set(KernelSources.all().map(\.name)).count == KernelSources.all().count, "unit names are unique")
     }
 
+    /// `attention` finds its kernel by `attentionName`; both query tiles of every head size, element
+    /// type and output are compiled units, the 128-query one with 8 warps.
+    @Test func attentionUnitsCoverBothTiles() {
+        let names = Set(KernelSources.all().map(\.name))
+        for d in [32, 64, 128] {
+            for bf16 in [false, true] {
+                for output in KernelOutput.allCases {
+                    for (tile, warps) in [(AttentionTile.q64, 4), (.q128, 8)] {
+                        let unit = KernelSources.attention(headDim: d, bf16: bf16, output: output, queries: tile.queries)
+                        #expect(unit.name == KernelSources.attentionName(headDim: d, bf16: bf16, output: output, queries: tile.queries))
+                        #expect(names.contains(unit.name) && unit.options.contains("-DWARPS=\(warps)"))
+                    }
+                }
+            }
+        }
+        #expect(AttentionTile.auto.queries == 0)
+    }
+
     /// Every wgmma tile fits the H100's 227 KB of opt-in shared memory per block (a tile over it
     /// would fail at launch on the device only), and the fallback of a TMA-store tile (C not
     /// TMA-aligned) is a tile of the same size and ring with the threads' stores.
