@@ -56,7 +56,6 @@ import Testing
                 }
             }
         }
-        #expect(AttentionTile.auto.queries == 0)
     }
 
     /// Every wgmma tile fits the H100's 227 KB of opt-in shared memory per block (a tile over it

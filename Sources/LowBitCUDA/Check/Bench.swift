@@ -127,7 +127,7 @@ public final class CUDABench {
 
     /// Fused attention, fp16, BERT-base geometry (12 heads × 64).
     public func attention() throws(CUDAError) {
-        print("## attention (fused, fp16, 12 heads × 64; each tile, and what auto picks)")
+        print("## attention (fused, fp16, 12 heads × 64; each tile and output)")
         for (batch, seq, causal) in [(32, 128, false), (128, 128, false), (128, 256, false), (8, 512, false), (64, 512, false), (8, 512, true)] {
             let heads = 12, d = 64, hidden = heads * d, tokens = batch * seq
             let qkv = try context.upload(rng.halves(tokens * 3 * hidden, -2, 2))
@@ -144,8 +144,7 @@ public final class CUDABench {
                     parts.append("\(output.rawValue) \(tile.rawValue) \(format3(flops / t / 1e12)) TFLOP/s \(format3(t * 1e6)) µs")
                 }
             }
-            let auto = kernels.attentionTile(.auto, batch: batch, seq: seq, heads: heads)
-            print("attention B=\(batch) S=\(seq)\(causal ? " causal" : ""): \(parts.joined(separator: ", ")); auto: \(auto.rawValue)")
+            print("attention B=\(batch) S=\(seq)\(causal ? " causal" : ""): \(parts.joined(separator: ", "))")
         }
     }
 

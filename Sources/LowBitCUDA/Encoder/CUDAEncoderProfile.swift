@@ -67,7 +67,7 @@ public enum CUDAEncoderProfile {
         /// `CUDAEncoder.geluPlacement`'s raw value.
         public var gelu: String
         /// The encoder's other settings that change the pass: `fp8Accumulation`, `fp8Handoff`,
-        /// `quantizedGelu` (raw values); the attention tile the kernels picked for this shape, and
+        /// `quantizedGelu` (raw values); the kernels' attention tile, and
         /// whether e4m3-writing GEMMs may use TMA stores ("tma") or not ("threads").
         public var fp8Accumulation: String, fp8Handoff: String, quantizedGelu: String, attentionTile: String, e4m3Stores: String
         public var batch: Int, seq: Int
@@ -129,7 +129,7 @@ public enum CUDAEncoderProfile {
         return Result(device: ctx.device.name, model: c.name, recipe: r.description, gelu: encoder.geluPlacement.rawValue,
                       fp8Accumulation: encoder.fp8Accumulation.rawValue, fp8Handoff: encoder.fp8Handoff.rawValue,
                       quantizedGelu: encoder.quantizedGelu.rawValue,
-                      attentionTile: encoder.kernels.attentionTile(batch: batch, seq: seq, heads: c.heads).rawValue,
+                      attentionTile: encoder.kernels.attentionTile.rawValue,
                       e4m3Stores: encoder.kernels.e4m3TMAStores ? "tma" : "threads",
                       batch: batch, seq: seq,
                       stages: stages, eagerMs: stages.reduce(0) { $0 + $1.ms }, graphMs: graphMs)

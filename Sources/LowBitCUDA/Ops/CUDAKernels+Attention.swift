@@ -1,23 +1,16 @@
-/// Queries per block of the fused attention. `.q64`: 4 warps, 64 queries; `.q128`: 8 warps,
-/// 128 queries, so each K/V tile is read from L2 half as often per query, at half as many blocks.
-/// `.auto`: `.q128` where its blocks still fill the device twice over (`queries(batch:seq:heads:)`).
+/// Queries per block of the fused attention. `.q64` (the default): 4 warps, 64 queries; `.q128`:
+/// 8 warps, 128 queries, so each K/V tile is read from L2 half as often per query, at half as many
+/// blocks. On the H100 (2026-12-06 20:48 UTC, `lowbit cuda bench attention`) `.q128` was 1–20 %
+/// slower at BERT-base's shapes (B=128 S=256: 173 vs 190 TFLOP/s), equal or up to 6 % faster only
+/// at B=64 S=512: L2 reads are not what limits this kernel. Kept as an option for other head sizes.
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
-    case auto, q64, q128
-    /// Queries per block (`.auto` has none of its own: 0).
-    public var queries: Int { self == .q64 ? 64 : self == .q128 ? 128 : 0 }
+    case q64, q128
+    /// Queries per block.
+    public var queries: Int { self == .q64 ? 64 : 128 }
 }
 
 /// Fused multi-head attention (flash-style; scores never leave registers).
 extension CUDAKernels {
-    /// The tile `tile` (or `attentionTile`) stands for at this shape: `.auto` gives `.q128` where a
-    /// sequence has more than 64 queries and the 128-query blocks number at least 4 per SM
-    /// (two waves at the 2 blocks an SM holds), else `.q64`.
-    public func attentionTile(_ tile: AttentionTile? = nil, batch: Int, seq: Int, heads: Int) -> AttentionTile {
-        let t = tile ?? attentionTile
-        guard t == .auto else { return t }
-        let blocks = (seq + 127) / 128 * heads * batch
-        return seq > 64 && blocks >= 4 * context.device.multiprocessors ? .q128 : .q64
-    }
 
     /// O[b, s, h, :] = softmax_j(scale · Q[b, s, h, :]·K[b, j, h, :]) · V[b, j, h, :].
     ///
@@ -47,7 +40,7 @@ extension CUDAKernels {
         let scale = scale ?? 1 / Float(headDim).squareRoot()
         guard scale > 0, scale.isFinite else { throw .invalidArgument("attention: scale \(scale) must be positive and finite") }
         if tokens == 0 || heads == 0 { return }
-        let bq = attentionTile(tile, batch: batch, seq: seq, heads: heads).queries
+        let bq = (tile ?? attentionTile).queries
         let shared = (bq * headDim + 4 * 64 * headDim) * 2   // Q tile + 2 stages of K and V
         let f = try function("lb_attention", unitNamed: KernelSources.attentionName(headDim: headDim, bf16: bf16, output: output, queries: bq),
                              sharedBytes: shared) { KernelSources.attention(headDim: headDim, bf16: bf16, output: output, queries: bq) }

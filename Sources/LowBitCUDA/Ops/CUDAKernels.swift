@@ -20,7 +20,7 @@ public final class CUDAKernels: @unchecked Sendable {
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
     /// Queries per block of `attention` where the call names no tile (see `AttentionTile`).
-    public var attentionTile: AttentionTile = .auto
+    public var attentionTile: AttentionTile = .q64
     /// Whether `gemmAny`'s e4m3 output may take the Hopper tiles with TMA stores (false: only the
     /// threads' stores, as before 2026-12-06 20:14 UTC; for A/B runs).
     public var e4m3TMAStores = true
