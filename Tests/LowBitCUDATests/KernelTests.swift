@@ -41,17 +41,18 @@ import Testing
         #expect(Set(KernelSources.all().map(\.name)).count == KernelSources.all().count, "unit names are unique")
     }
 
-    /// `attention` finds its kernel by `attentionName`; both query tiles of every head size, element
-    /// type and output are compiled units, the 128-query one with 8 warps.
+    /// `attention` finds its kernel by `attentionName`; every tile of every head size, element type and
+    /// output is a compiled unit (two fragments a warp only up to head size 64).
     @Test func attentionUnitsCoverBothTiles() {
         let names = Set(KernelSources.all().map(\.name))
         for d in [32, 64, 128] {
             for bf16 in [false, true] {
                 for output in KernelOutput.allCases {
-                    for (tile, warps) in [(AttentionTile.q64, 4), (.q128, 8)] {
-                        let unit = KernelSources.attention(headDim: d, bf16: bf16, output: output, queries: tile.queries)
-                        #expect(unit.name == KernelSources.attentionName(headDim: d, bf16: bf16, output: output, queries: tile.queries))
-                        #expect(names.contains(unit.name) && unit.options.contains("-DWARPS=\(warps)"))
+                    for (tile, warps, mf) in [(AttentionTile.q64, 4, 1), (.q128, 8, 1), (.q128r32, 4, 2)] where d <= 64 || mf == 1 {
+                        let unit = KernelSources.attention(headDim: d, bf16: bf16, output: output, tile: tile)
+                        #expect(unit.name == KernelSources.attentionName(headDim: d, bf16: bf16, output: output, tile: tile))
+                        #expect(names.contains(unit.name) && unit.options.contains("-DWARPS=\(warps)") && unit.options.contains("-DMF=\(mf)"))
+                        #expect(tile.queries == 16 * warps * mf)
                     }
                 }
             }

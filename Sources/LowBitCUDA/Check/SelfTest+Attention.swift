@@ -14,7 +14,7 @@ extension CUDASelfTest {
             (1, 512, 4, 64, true, false, false), (2, 512, 2, 64, false, true, true), (2, 384, 6, 32, true, false, false),
         ]
         if quick { cases = [cases[1], cases[4]] }
-        for tile in [AttentionTile.q64, .q128] {
+        for tile in AttentionTile.allCases {
             for c in cases {
                 try attentionCheck(batch: c.0, seq: c.1, heads: c.2, d: c.3, padded: c.4, causal: c.5, bf16: c.6, tile: tile)
             }

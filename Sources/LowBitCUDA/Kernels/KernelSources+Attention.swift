@@ -13,9 +13,10 @@ extension KernelSources {
 // k = base + hidden, v = base + 2·hidden, ld = 3·hidden) and O is [tokens, hidden].
 // Masks: keys j ≥ lengths[b] are ignored (lengths may be null: all seq keys), and with causal,
 // keys j > s. A row with no visible key gets zeros.
-// Block: WARPS warps (4 or 8, -WARPS define), 16 queries per warp (BQ = 64 or 128) of one (b, h);
-// keys in tiles of 64, double-buffered with cp.async and shared by the block's warps, so 8 warps
-// read each K/V tile from L2 half as often per query as 4. D (head size, -D define) ∈ {32, 64, 128}.
+// Block: WARPS warps (4 or 8, -WARPS define), 16·MF queries per warp (MF m16 fragments, 1 or 2;
+// BQ = WARPS·16·MF) of one (b, h); keys in tiles of 64, double-buffered with cp.async and shared
+// by the block's warps. With MF = 2 each K/V fragment read from shared memory feeds two MMAs
+// instead of one (D ≤ 64 only: the registers). D (head size, -D define) ∈ {32, 64, 128}.
 // OUT_E4M3: O is written as FP8 e4m3 codes at unit scale (saturating; ldo in bytes), for an
 // FP8 GEMM that reads them with row scales of 1 (sm_89+); lanes t and t^1 of a quad swap codes so
 // that each writes 4 contiguous bytes of one row.
@@ -26,11 +27,18 @@ extension KernelSources {
 #ifndef WARPS
 #define WARPS 4
 #endif
+#ifndef MF
+#define MF 1
+#endif
+#if MF == 2 && D > 64
+#error "two m16 fragments per warp: D <= 64"
+#endif
 #define NT (WARPS * 32)
-#define BQ (WARPS * 16)
-// Blocks per SM the registers must allow: 16 warps (≤ 128 registers) up to D = 64; D = 128 needs
-// more registers and its shared memory allows half as many blocks anyway.
-#define MIN_BLOCKS ((D >= 128 ? 8 : 16) / WARPS)
+#define BQ (WARPS * 16 * MF)
+// Blocks per SM the registers must allow: 16 warps (≤ 128 registers) up to D = 64 with MF = 1;
+// D = 128 needs more registers and its shared memory allows half as many blocks anyway; MF = 2
+// holds twice the accumulators and scores (8 warps, ≤ 255 registers).
+#define MIN_BLOCKS ((MF == 2 ? 8 : D >= 128 ? 8 : 16) / WARPS)
 #define BKV 64
 #define CH (D / 8)             // 16-byte chunks per row
 #define TILE (BKV * D)         // elements per K or V tile
@@ -91,12 +99,16 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     if (nTiles > 0) { load_rows<BKV>(sK, kb, ldk, 0, kvLen); load_rows<BKV>(sV, vb, ldv, 0, kvLen); }
     cp_async_commit();
 
-    float oacc[D / 8][4];
+    float oacc[MF][D / 8][4];
 #pragma unroll
-    for (int i = 0; i < D / 8; i++) oacc[i][0] = oacc[i][1] = oacc[i][2] = oacc[i][3] = 0.0f;
-    float mrow[2] = {-INFINITY, -INFINITY}, lrow[2] = {0.0f, 0.0f};
-    u32 qf[D / 16][4];
-    const int qr0 = q0 + warp * 16 + g;            // this thread's rows: qr0, qr0 + 8
+    for (int f = 0; f < MF; f++)
+#pragma unroll
+        for (int i = 0; i < D / 8; i++) oacc[f][i][0] = oacc[f][i][1] = oacc[f][i][2] = oacc[f][i][3] = 0.0f;
+    float mrow[MF][2], lrow[MF][2];
+#pragma unroll
+    for (int f = 0; f < MF; f++) { mrow[f][0] = mrow[f][1] = -INFINITY; lrow[f][0] = lrow[f][1] = 0.0f; }
+    u32 qf[MF][D / 16][4];
+    const int qr0 = q0 + warp * 16 * MF + g;       // this thread's rows: qr0 + 16f, + 8
 
     for (int kt = 0; kt < nTiles; kt++) {
         if (kt + 1 < nTiles) {
@@ -111,17 +123,21 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         __syncthreads();
         if (kt == 0) {
 #pragma unroll
-            for (int ks = 0; ks < D / 16; ks++) {
-                int r = warp * 16 + (lane & 15), c = ks * 2 + (lane >> 4);
-                ldsm_x4(sQ + aswz(r, c), qf[ks][0], qf[ks][1], qf[ks][2], qf[ks][3]);
-            }
+            for (int f = 0; f < MF; f++)
+#pragma unroll
+                for (int ks = 0; ks < D / 16; ks++) {
+                    int r = (warp * MF + f) * 16 + (lane & 15), c = ks * 2 + (lane >> 4);
+                    ldsm_x4(sQ + aswz(r, c), qf[f][ks][0], qf[f][ks][1], qf[f][ks][2], qf[f][ks][3]);
+                }
         }
         const u32 tK = sK + (kt & 1) * TILE * 2, tV = sV + (kt & 1) * TILE * 2;
 
-        // S = Q·Kᵀ for this warp's 16 rows × 64 keys: 8 fragments of 16×8.
-        float s[8][4];
+        // S = Q·Kᵀ for this warp's 16·MF rows × 64 keys: 8 fragments of 16×8 per m16 fragment.
+        float s[MF][8][4];
 #pragma unroll
-        for (int j = 0; j < 8; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
+        for (int f = 0; f < MF; f++)
+#pragma unroll
+            for (int j = 0; j < 8; j++) s[f][j][0] = s[f][j][1] = s[f][j][2] = s[f][j][3] = 0.0f;
 #pragma unroll
         for (int ks = 0; ks < D / 16; ks++) {
 #pragma unroll
@@ -129,58 +145,75 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
                 int r = j * 16 + (lane & 7) + ((lane >> 4) << 3), c = ks * 2 + ((lane >> 3) & 1);
                 u32 b0, b1, b2, b3;
                 ldsm_x4(tK + aswz(r, c), b0, b1, b2, b3);
-                mma16(s[2 * j], qf[ks], b0, b1);
-                mma16(s[2 * j + 1], qf[ks], b2, b3);
+#pragma unroll
+                for (int f = 0; f < MF; f++) {
+                    mma16(s[f][2 * j], qf[f][ks], b0, b1);
+                    mma16(s[f][2 * j + 1], qf[f][ks], b2, b3);
+                }
             }
         }
         // Mask (only tiles that reach past kvLen, or every tile with causal), online softmax. Scores stay
         // unscaled until the exponent: scale > 0 (host-checked), so max(scale·s) = scale·max(s), and
-        // p = 2^(s·sl2 − m) is one FMA and one ex2. Element e of fragment j: row qr0 + (e >> 1)·8,
-        // key kt·64 + 8j + 2t + (e & 1).
+        // p = 2^(s·sl2 − m) is one FMA and one ex2. Element e of fragment j of m16 fragment f: row
+        // qr0 + 16f + (e >> 1)·8, key kt·64 + 8j + 2t + (e & 1).
         if (causal || (kt + 1) * BKV > kvLen) {
+#pragma unroll
+            for (int f = 0; f < MF; f++)
+#pragma unroll
+                for (int j = 0; j < 8; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        const int key = kt * BKV + j * 8 + t * 2 + (e & 1), row = qr0 + 16 * f + (e >> 1) * 8;
+                        if (key >= kvLen || (causal && key > row)) s[f][j][e] = -INFINITY;
+                    }
+        }
+#pragma unroll
+        for (int f = 0; f < MF; f++) {
+            float tmax[2] = {-INFINITY, -INFINITY};
 #pragma unroll
             for (int j = 0; j < 8; j++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const int key = kt * BKV + j * 8 + t * 2 + (e & 1), row = qr0 + (e >> 1) * 8;
-                    if (key >= kvLen || (causal && key > row)) s[j][e] = -INFINITY;
-                }
+                for (int e = 0; e < 4; e++) tmax[e >> 1] = fmaxf(tmax[e >> 1], s[f][j][e]);
+            float alpha[2], mb[2];
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
+                tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
+                const float mnew = fmaxf(mrow[f][r], tmax[r] * sl2);
+                mb[r] = mnew == -INFINITY ? 0.0f : mnew;
+                alpha[r] = ex2_ftz(mrow[f][r] - mb[r]);
+                mrow[f][r] = mnew;
+                lrow[f][r] *= alpha[r];
+            }
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) { s[f][j][e] = ex2_ftz(fmaf(s[f][j][e], sl2, -mb[e >> 1])); lrow[f][e >> 1] += s[f][j][e]; }
+#pragma unroll
+            for (int i = 0; i < D / 8; i++) {
+                oacc[f][i][0] *= alpha[0]; oacc[f][i][1] *= alpha[0]; oacc[f][i][2] *= alpha[1]; oacc[f][i][3] *= alpha[1];
+            }
         }
-        float tmax[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) tmax[e >> 1] = fmaxf(tmax[e >> 1], s[j][e]);
-        float alpha[2], mb[2];
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
-            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
-            const float mnew = fmaxf(mrow[r], tmax[r] * sl2);
-            mb[r] = mnew == -INFINITY ? 0.0f : mnew;
-            alpha[r] = ex2_ftz(mrow[r] - mb[r]);
-            mrow[r] = mnew;
-            lrow[r] *= alpha[r];
-        }
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) { s[j][e] = ex2_ftz(fmaf(s[j][e], sl2, -mb[e >> 1])); lrow[e >> 1] += s[j][e]; }
-#pragma unroll
-        for (int i = 0; i < D / 8; i++) { oacc[i][0] *= alpha[0]; oacc[i][1] *= alpha[0]; oacc[i][2] *= alpha[1]; oacc[i][3] *= alpha[1]; }
 
         // O += P·V: P's accumulator layout is the A-fragment layout of m16n8k16, 16 keys a step.
 #pragma unroll
         for (int j = 0; j < 4; j++) {
-            u32 pa[4] = {pack2(s[2 * j][0], s[2 * j][1]), pack2(s[2 * j][2], s[2 * j][3]),
-                         pack2(s[2 * j + 1][0], s[2 * j + 1][1]), pack2(s[2 * j + 1][2], s[2 * j + 1][3])};
+            u32 pa[MF][4];
+#pragma unroll
+            for (int f = 0; f < MF; f++) {
+                pa[f][0] = pack2(s[f][2 * j][0], s[f][2 * j][1]); pa[f][1] = pack2(s[f][2 * j][2], s[f][2 * j][3]);
+                pa[f][2] = pack2(s[f][2 * j + 1][0], s[f][2 * j + 1][1]); pa[f][3] = pack2(s[f][2 * j + 1][2], s[f][2 * j + 1][3]);
+            }
 #pragma unroll
             for (int dp = 0; dp < D / 16; dp++) {
                 int r = j * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), c = dp * 2 + (lane >> 4);
                 u32 b0, b1, b2, b3;
                 ldsm_x4_t(tV + aswz(r, c), b0, b1, b2, b3);
-                mma16(oacc[2 * dp], pa, b0, b1);
-                mma16(oacc[2 * dp + 1], pa, b2, b3);
+#pragma unroll
+                for (int f = 0; f < MF; f++) {
+                    mma16(oacc[f][2 * dp], pa[f], b0, b1);
+                    mma16(oacc[f][2 * dp + 1], pa[f], b2, b3);
+                }
             }
         }
         __syncthreads();   // the next iteration's prefetch overwrites the slot read here
@@ -189,38 +222,41 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     cp_async_wait<0>();   // nothing may stay in flight at exit (no key tile: only Q was loaded)
     // Normalize by the row sums (spread over the quad) and store.
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
-        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
-        lrow[r] = lrow[r] > 0.0f ? 1.0f / lrow[r] : 0.0f;
-    }
+    for (int f = 0; f < MF; f++) {
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            float l = lrow[f][r];
+            l += __shfl_xor_sync(0xffffffffu, l, 1);
+            l += __shfl_xor_sync(0xffffffffu, l, 2);
+            lrow[f][r] = l > 0.0f ? 1.0f / l : 0.0f;
+        }
+        const int fr0 = qr0 + 16 * f;
 #ifdef OUT_E4M3
-    // Lane t holds columns 8i + 2t, +1 of rows qr0 and qr0 + 8. Even t gathers row qr0's four columns
-    // 8i + 2t … + 3 (its pair and t + 1's), odd t row qr0 + 8's four columns 8i + 2(t − 1) … + 3.
-    {
-        const int odd = t & 1, row = qr0 + odd * 8;
+        // Lane t holds columns 8i + 2t, +1 of rows fr0 and fr0 + 8. Even t gathers row fr0's four columns
+        // 8i + 2t … + 3 (its pair and t + 1's), odd t row fr0 + 8's four columns 8i + 2(t − 1) … + 3.
+        const int odd = t & 1, row = fr0 + odd * 8;
         u8 *orow = (u8 *)o + (base + row) * ldo + h * D;
 #pragma unroll
         for (int i = 0; i < D / 8; i++) {
-            const u32 c0 = e4m3x2(oacc[i][0] * lrow[0], oacc[i][1] * lrow[0]);
-            const u32 c1 = e4m3x2(oacc[i][2] * lrow[1], oacc[i][3] * lrow[1]);
+            const u32 c0 = e4m3x2(oacc[f][i][0] * lrow[f][0], oacc[f][i][1] * lrow[f][0]);
+            const u32 c1 = e4m3x2(oacc[f][i][2] * lrow[f][1], oacc[f][i][3] * lrow[f][1]);
             const u32 got = __shfl_xor_sync(0xffffffffu, odd ? c0 : c1, 1);
             if (row < seq) *(u32 *)(orow + i * 8 + (t & 2) * 2) = odd ? (got | (c1 << 16)) : (c0 | (got << 16));
         }
-    }
 #else
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        const int row = qr0 + r * 8;
-        if (row >= seq) continue;
-        h16 *orow = o + (base + row) * ldo + h * D;
+        for (int r = 0; r < 2; r++) {
+            const int row = fr0 + r * 8;
+            if (row >= seq) continue;
+            h16 *orow = o + (base + row) * ldo + h * D;
 #pragma unroll
-        for (int i = 0; i < D / 8; i++) {
-            const int col = i * 8 + t * 2;
-            *(u32 *)(orow + col) = pack2(oacc[i][2 * r] * lrow[r], oacc[i][2 * r + 1] * lrow[r]);
+            for (int i = 0; i < D / 8; i++) {
+                const int col = i * 8 + t * 2;
+                *(u32 *)(orow + col) = pack2(oacc[f][i][2 * r] * lrow[f][r], oacc[f][i][2 * r + 1] * lrow[f][r]);
+            }
         }
-    }
 #endif
+    }
 }
 """#
 }

@@ -27,15 +27,16 @@ public enum KernelSources {
     }
 
     /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16, writing `output`,
-    /// `queries` ∈ {64, 128} per block (16 per warp).
-    public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16, queries: Int = 64) -> Unit {
-        Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, queries: queries), source: commonSource + attnSource,
-             options: ["-DD=\(headDim)", "-DWARPS=\(queries / 16)"] + (bf16 ? ["-DELEM_BF16"] : []) + (output == .e4m3 ? ["-DOUT_E4M3"] : []))
+    /// `tile`'s block (`.q128r32`: headDim ≤ 64).
+    public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16, tile: AttentionTile = .q64) -> Unit {
+        Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile), source: commonSource + attnSource,
+             options: ["-DD=\(headDim)", "-DWARPS=\(tile.warps)", "-DMF=\(tile.fragments)"] + (bf16 ? ["-DELEM_BF16"] : [])
+                + (output == .e4m3 ? ["-DOUT_E4M3"] : []))
     }
 
     /// `attention(…)`'s unit name, without assembling its source.
-    public static func attentionName(headDim: Int, bf16: Bool, output: KernelOutput, queries: Int) -> String {
-        "attention-d\(headDim)\(bf16 ? "-bf16" : "")\(output == .e4m3 ? "-oe4m3" : "")\(queries == 64 ? "" : "-q\(queries)")"
+    public static func attentionName(headDim: Int, bf16: Bool, output: KernelOutput, tile: AttentionTile) -> String {
+        "attention-d\(headDim)\(bf16 ? "-bf16" : "")\(output == .e4m3 ? "-oe4m3" : "")\(tile == .q64 ? "" : "-" + tile.rawValue)"
     }
 
     /// Every unit LowBit compiles (for compile checks).
@@ -46,7 +47,9 @@ public enum KernelSources {
         u.append(encoder())
         for d in [32, 64, 128] {
             for b in [false, true] {
-                for o in KernelOutput.allCases { for q in [64, 128] { u.append(attention(headDim: d, bf16: b, output: o, queries: q)) } }
+                for o in KernelOutput.allCases {
+                    for t in AttentionTile.allCases where d <= 64 || t != .q128r32 { u.append(attention(headDim: d, bf16: b, output: o, tile: t)) }
+                }
             }
         }
         for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {

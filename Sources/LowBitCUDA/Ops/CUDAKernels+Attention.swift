@@ -1,12 +1,20 @@
-/// Queries per block of the fused attention. `.q64` (the default): 4 warps, 64 queries; `.q128`:
-/// 8 warps, 128 queries, so each K/V tile is read from L2 half as often per query, at half as many
-/// blocks. On the H100 (2026-12-06 20:48 UTC, `lowbit cuda bench attention`) `.q128` was 1–20 %
-/// slower at BERT-base's shapes (B=128 S=256: 173 vs 190 TFLOP/s), equal or up to 6 % faster only
-/// at B=64 S=512: L2 reads are not what limits this kernel. Kept as an option for other head sizes.
+/// The fused attention's block: queries per block and how its warps split them.
+/// - `.q64` (the default): 4 warps × 16 queries.
+/// - `.q128`: 8 warps × 16 queries, so each K/V tile is read from L2 half as often per query, at
+///   half as many blocks. On the H100 (2026-12-06 20:48 UTC, `lowbit cuda bench attention`) it was
+///   1–20 % slower at BERT-base's shapes (B=128 S=256: 173 vs 190 TFLOP/s): L2 reads do not limit
+///   this kernel.
+/// - `.q128r32`: 4 warps × 32 queries (two m16 fragments a warp), so each K/V fragment read from
+///   shared memory feeds two MMAs; twice the registers (8 warps an SM); head size ≤ 64 (larger
+///   heads run `.q64`).
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
-    case q64, q128
+    case q64, q128, q128r32
     /// Queries per block.
     public var queries: Int { self == .q64 ? 64 : 128 }
+    /// Warps per block.
+    public var warps: Int { self == .q128 ? 8 : 4 }
+    /// m16 query fragments per warp.
+    public var fragments: Int { self == .q128r32 ? 2 : 1 }
 }
 
 /// Fused multi-head attention (flash-style; scores never leave registers).
@@ -40,11 +48,13 @@ extension CUDAKernels {
         let scale = scale ?? 1 / Float(headDim).squareRoot()
         guard scale > 0, scale.isFinite else { throw .invalidArgument("attention: scale \(scale) must be positive and finite") }
         if tokens == 0 || heads == 0 { return }
-        let bq = (tile ?? attentionTile).queries
+        var tile = tile ?? attentionTile
+        if tile == .q128r32 && headDim > 64 { tile = .q64 }
+        let bq = tile.queries
         let shared = (bq * headDim + 4 * 64 * headDim) * 2   // Q tile + 2 stages of K and V
-        let f = try function("lb_attention", unitNamed: KernelSources.attentionName(headDim: headDim, bf16: bf16, output: output, queries: bq),
-                             sharedBytes: shared) { KernelSources.attention(headDim: headDim, bf16: bf16, output: output, queries: bq) }
-        try f.launch(grid: ((seq + bq - 1) / bq, heads, batch), block: (2 * bq, 1, 1), sharedBytes: shared, [
+        let f = try function("lb_attention", unitNamed: KernelSources.attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
+                             sharedBytes: shared) { KernelSources.attention(headDim: headDim, bf16: bf16, output: output, tile: tile) }
+        try f.launch(grid: ((seq + bq - 1) / bq, heads, batch), block: (32 * tile.warps, 1, 1), sharedBytes: shared, [
             q.argument, .int(q.ld), k.argument, .int(k.ld), v.argument, .int(v.ld), o.argument, .int(o.ld),
             .int(seq), .buffer(lengths), .int(causal ? 1 : 0), .float32(scale),
         ])
