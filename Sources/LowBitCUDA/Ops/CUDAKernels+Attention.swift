@@ -5,8 +5,10 @@
 ///   1–20 % slower at BERT-base's shapes (B=128 S=256: 173 vs 190 TFLOP/s): L2 reads do not limit
 ///   this kernel.
 /// - `.q128r32`: 4 warps × 32 queries (two m16 fragments a warp), so each K/V fragment read from
-///   shared memory feeds two MMAs; twice the registers (8 warps an SM); head size ≤ 64 (larger
-///   heads run `.q64`).
+///   shared memory feeds two MMAs; twice the registers (243, 8 warps an SM); head size ≤ 64 (larger
+///   heads run `.q64`). Not yet run on a GPU (written after the last device call of 2026-12-06;
+///   NVRTC compiles it without spills): `lowbit cuda selftest` checks it and `lowbit cuda bench
+///   attention` times it on the next device run, before it may become a default.
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
     case q64, q128, q128r32
     /// Queries per block.
