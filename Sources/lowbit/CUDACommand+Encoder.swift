@@ -54,8 +54,8 @@ extension CUDACommand {
         var fp8Handoff: CUDAEncoder.FP8Handoff?
         @Option(help: "The GELU before 8-bit codes in the row kernel: erf or tanh; default: the encoder's.")
         var quantizedGelu: GeluForm?
-        @Option(help: "Attention block: q64 (4 warps × 16 queries), q128 (8 × 16) or q128r32 (4 × 32, head size ≤ 64).")
-        var attentionTile: AttentionTile = .q64
+        @Option(help: "Attention block: q64 (4 warps × 16 queries), q128 (8 × 16) or q128r32 (4 × 32, head size ≤ 64); default: the kernels'.")
+        var attentionTile: AttentionTile?
         @Flag(help: "GEMMs writing e4m3 codes keep to the tiles with the threads' stores (no TMA stores).")
         var e4m3ThreadStores = false
 
@@ -81,7 +81,7 @@ extension CUDACommand {
             try CUDACommand.check {
                 let k = try CUDAKernels.shared()
                 k.backendPolicy = backend
-                k.attentionTile = attentionTile
+                if let attentionTile { k.attentionTile = attentionTile }
                 k.e4m3TMAStores = !e4m3ThreadStores
                 for model in models {
                     let (weights, list) = try CUDAEncoderBenchmark.weights(model, recipes: recipes)

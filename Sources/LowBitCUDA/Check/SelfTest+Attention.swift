@@ -15,7 +15,7 @@ extension CUDASelfTest {
         ]
         if quick { cases = [cases[1], cases[4]] }
         for tile in AttentionTile.allCases {
-            for c in cases {
+            for c in cases where c.3 <= 64 || tile != .q128r32 {   // larger heads run q64 for q128r32
                 try attentionCheck(batch: c.0, seq: c.1, heads: c.2, d: c.3, padded: c.4, causal: c.5, bf16: c.6, tile: tile)
             }
         }

@@ -21,7 +21,6 @@ public enum AttentionTile: String, CaseIterable, Sendable, Codable {
 
 /// Fused multi-head attention (flash-style; scores never leave registers).
 extension CUDAKernels {
-
     /// O[b, s, h, :] = softmax_j(scale · Q[b, s, h, :]·K[b, j, h, :]) · V[b, j, h, :].
     ///
     /// q, k, v, o: [batch·seq, ·] views, head h at columns h·headDim ..< (h+1)·headDim (so the

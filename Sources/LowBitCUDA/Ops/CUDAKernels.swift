@@ -19,10 +19,10 @@ public final class CUDAKernels: @unchecked Sendable {
     public var wgmmaConfigOverride: WgmmaConfig?
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
-    /// Queries per block of `attention` where the call names no tile (see `AttentionTile`).
+    /// The block `attention` runs where the call names no tile (see `AttentionTile`).
     public var attentionTile: AttentionTile = .q64
     /// Whether `gemmAny`'s e4m3 output may take the Hopper tiles with TMA stores (false: only the
-    /// threads' stores, as before 2026-12-06 20:14 UTC; for A/B runs).
+    /// tiles with the threads' stores, the choice before e4m3 had TMA stores; for A/B runs).
     public var e4m3TMAStores = true
     /// Which GEMM implementation `gemmAny` runs (see `GemmBackendPolicy`).
     public var backendPolicy: GemmBackendPolicy = .own
