@@ -1,20 +1,19 @@
 /// The fused attention's block: queries per block and how its warps split them.
-/// - `.q64` (the default): 4 warps × 16 queries.
-/// - `.q128`: 8 warps × 16 queries, so each K/V tile is read from L2 half as often per query, at
-///   half as many blocks. On the H100 (2026-12-06 20:48 UTC, `lowbit cuda bench attention`) it was
-///   1–20 % slower at BERT-base's shapes (B=128 S=256: 173 vs 190 TFLOP/s): L2 reads do not limit
-///   this kernel.
+/// - `.q64` (the default): 4 warps × 16 queries. (8 warps × 16, each K/V tile read from L2 half as
+///   often per query, was 1–20 % slower at BERT-base's shapes on the H100, 2026-12-06 20:48 UTC,
+///   B=128 S=256: 173 vs 190 TFLOP/s — L2 reads do not limit this kernel — and was dropped; the
+///   kernel's WARPS define still allows it.)
 /// - `.q128r32`: 4 warps × 32 queries (two m16 fragments a warp), so each K/V fragment read from
 ///   shared memory feeds two MMAs; twice the registers (243, 8 warps an SM); head size ≤ 64 (larger
 ///   heads run `.q64`). Not yet run on a GPU (written after the last device call of 2026-12-06;
 ///   NVRTC compiles it without spills): `lowbit cuda selftest` checks it and `lowbit cuda bench
 ///   attention` times it on the next device run, before it may become a default.
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
-    case q64, q128, q128r32
+    case q64, q128r32
     /// Queries per block.
     public var queries: Int { self == .q64 ? 64 : 128 }
     /// Warps per block.
-    public var warps: Int { self == .q128 ? 8 : 4 }
+    public var warps: Int { 4 }
     /// m16 query fragments per warp.
     public var fragments: Int { self == .q128r32 ? 2 : 1 }
 }
