@@ -138,8 +138,8 @@ extension CUDAKernels {
     /// kernel only). Under `.auto` an undecided shape is timed on every backend that can run it
     /// first (unless the stream is capturing a graph, which takes the own kernel).
     /// `output` `.e4m3`: C gets unit-scale FP8 codes (GELU in its tanh form), which only the
-    /// Hopper kernel writes: it runs whatever the policy (its tiles without TMA stores, timed under
-    /// `.auto`), and the call is refused where it cannot (`wgmmaUnsupported`).
+    /// Hopper kernel writes: it runs whatever the policy (every tile timed under `.auto`, else the
+    /// default tile), and the call is refused where it cannot (`wgmmaUnsupported`).
     @discardableResult
     public func gemmAny(_ operands: GemmOperands, a: DeviceMatrix, b: DeviceMatrix, scaleA: DeviceBuffer?, scaleB: DeviceBuffer?,
                         bias: DeviceBuffer?, c: DeviceMatrix, gelu: Bool = false,
@@ -175,7 +175,7 @@ extension CUDAKernels {
             if fast { tile = wgmmaDefaultConfig(operands, m: a.rows, n: b.rows, k: a.cols).accumulating(.fast) }
         case .cublasLt: backend = ltPossible ? .cublasLt : .own
         case .auto:
-            let key = "\(operands)\(fast ? "-fast" : "")|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")"
+            let key = choiceKey(operands, fast: fast, a: a, b: b, gelu: gelu)
             if let choice = lock.withLock({ backendChoices[key] }) {
                 (backend, tile) = (choice.backend, choice.wgmmaConfig)
             } else if context.stream.isCapturing || (!ltPossible && !wgmmaPossible) {
@@ -207,7 +207,8 @@ extension CUDAKernels {
         }
         var tile = tiles.first
         if backendPolicy == .auto {
-            let key = "\(operands)\(isFP8 && fp8Accumulation == .fast ? "-fast" : "")|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")|e4m3\(e4m3TMAStores ? "" : "-threads")"
+            let key = choiceKey(operands, fast: isFP8 && fp8Accumulation == .fast, a: a, b: b, gelu: gelu)
+                + "|e4m3\(e4m3TMAStores ? "" : "-threads")"
             if let choice = lock.withLock({ backendChoices[key] }) {
                 tile = choice.wgmmaConfig
             } else if !context.stream.isCapturing {
@@ -223,6 +224,11 @@ extension CUDAKernels {
         }
         try run(tile)
         return .wgmma
+    }
+
+    /// The key of `.auto`'s remembered choice for a GEMM shape (operands, FP8 accumulation, M, N, K, GELU).
+    func choiceKey(_ operands: GemmOperands, fast: Bool, a: DeviceMatrix, b: DeviceMatrix, gelu: Bool) -> String {
+        "\(operands)\(fast ? "-fast" : "")|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")"
     }
 
     /// Times the backends (3 warm-up calls, then the median of 5 runs of 3 calls each): the own
