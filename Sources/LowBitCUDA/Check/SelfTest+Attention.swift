@@ -15,15 +15,34 @@ extension CUDASelfTest {
         ]
         if quick { cases = [cases[1], cases[4]] }
         for tile in AttentionTile.allCases {
-            for c in cases where c.3 <= 64 || tile != .q128r32 {   // larger heads run q64 for q128r32
+            for c in cases where tile.runs(headDim: c.3) {
                 try attentionCheck(batch: c.0, seq: c.1, heads: c.2, d: c.3, padded: c.4, causal: c.5, bf16: c.6, tile: tile)
             }
         }
+        try attentionTimedChoiceCheck()
         try attentionE4M3Checks(quick: quick)
     }
 
+    /// With no tile set, `attention` times every tile on a shape's first call, remembers the
+    /// fastest, and computes the same values.
+    func attentionTimedChoiceCheck() throws(CUDAError) {
+        let fixed = kernels.attentionTile
+        kernels.attentionTile = nil
+        defer { kernels.attentionTile = fixed }
+        try attentionCheck(batch: 3, seq: 200, heads: 2, d: 64, padded: true, causal: false, bf16: false, tile: nil)
+        let shape = AttentionShape(batch: 3, seq: 200, heads: 2, headDim: 64, bf16: false, output: .fp16, causal: false)
+        let name = "attention.timed-choice", where_ = "\(shape)"
+        guard let choice = kernels.attentionTileChoices[shape] else {
+            return record(name, where_, worst: .infinity, detail: "no choice remembered")
+        }
+        let timed = AttentionTile.allCases.filter { choice.micros[$0].map { $0 > 0 && $0.isFinite } ?? false }
+        let fastest = timed.min { choice.micros[$0]! < choice.micros[$1]! }
+        record(name, where_, worst: timed.count == AttentionTile.allCases.count && fastest == choice.tile ? 0 : .infinity,
+               detail: "kept \(choice.tile.rawValue); µs " + choice.micros.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", "))
+    }
+
     func attentionCheck(batch: Int, seq: Int, heads: Int, d: Int, padded: Bool, causal: Bool, bf16: Bool,
-                        output: KernelOutput = .fp16, tile: AttentionTile) throws(CUDAError) {
+                        output: KernelOutput = .fp16, tile: AttentionTile?) throws(CUDAError) {
         let hidden = heads * d, tokens = batch * seq, ld = 3 * hidden
         func toBits(_ v: Float) -> UInt16 { bf16 ? HalfPrecision.floatToBF16(v) : HalfPrecision.floatToF16(v) }
         func toDouble(_ h: UInt16) -> Double { bf16 ? CUDAReference.bf16(h) : CUDAReference.f16(h) }
@@ -51,7 +70,7 @@ extension CUDASelfTest {
                               batch: batch, seq: seq, heads: heads, headDim: d, lengths: padded ? try context.upload(lengths) : nil,
                               causal: causal, scale: Float(scale), bf16: bf16, output: output, tile: tile)
         let rel = bf16 ? 0x1p-7 : 0x1p-10
-        let shape = "B\(batch) S\(seq) H\(heads) D\(d)\(padded ? " padded" : "")\(causal ? " causal" : "") \(tile.rawValue)"
+        let shape = "B\(batch) S\(seq) H\(heads) D\(d)\(padded ? " padded" : "")\(causal ? " causal" : "") \(tile?.rawValue ?? "timed")"
         if output == .e4m3 {
             let codes = try context.download(dout, as: UInt8.self, count: tokens * hidden)
             e4m3IntervalCheck("attention.\(bf16 ? "bf16" : "f16")→e4m3", shape, codes: codes, ref: ref) { _ in 2 * rel + 1e-4 }

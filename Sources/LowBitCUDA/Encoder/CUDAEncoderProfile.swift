@@ -67,7 +67,7 @@ public enum CUDAEncoderProfile {
         /// `CUDAEncoder.geluPlacement`'s raw value.
         public var gelu: String
         /// The encoder's other settings that change the pass: `fp8Accumulation`, `fp8Handoff`,
-        /// `quantizedGelu` (raw values); the kernels' attention tile, and
+        /// `quantizedGelu` (raw values); the attention tile (`attentionTileLabel`), and
         /// whether e4m3-writing GEMMs may use TMA stores ("tma") or not ("threads").
         public var fp8Accumulation: String, fp8Handoff: String, quantizedGelu: String, attentionTile: String, e4m3Stores: String
         public var batch: Int, seq: Int
@@ -129,10 +129,18 @@ public enum CUDAEncoderProfile {
         return Result(device: ctx.device.name, model: c.name, recipe: r.description, gelu: encoder.geluPlacement.rawValue,
                       fp8Accumulation: encoder.fp8Accumulation.rawValue, fp8Handoff: encoder.fp8Handoff.rawValue,
                       quantizedGelu: encoder.quantizedGelu.rawValue,
-                      attentionTile: encoder.kernels.attentionTile.rawValue,
+                      attentionTile: attentionTileLabel(k, batch: batch, seq: seq),
                       e4m3Stores: encoder.kernels.e4m3TMAStores ? "tma" : "threads",
                       batch: batch, seq: seq,
                       stages: stages, eagerMs: stages.reduce(0) { $0 + $1.ms }, graphMs: graphMs)
+    }
+
+    /// The tile the pass's attention ran: the kernels' fixed one, or "timed:" and the tile(s)
+    /// timed fastest at batch × seq.
+    static func attentionTileLabel(_ k: CUDAKernels, batch: Int, seq: Int) -> String {
+        if let t = k.attentionTile { return t.rawValue }
+        let chosen = Set(k.attentionTileChoices.filter { $0.key.batch == batch && $0.key.seq == seq }.map(\.value.tile.rawValue))
+        return "timed:" + (chosen.isEmpty ? "q64" : chosen.sorted().joined(separator: "+"))
     }
 
     /// The result as log lines: one "stage …" line per stage, then a "total …" line.

@@ -1,13 +1,13 @@
 /// The fused attention's block: queries per block and how its warps split them.
-/// - `.q64` (the default): 4 warps × 16 queries. (8 warps × 16, each K/V tile read from L2 half as
-///   often per query, was 1–20 % slower at BERT-base's shapes on the H100, 2026-12-06 20:48 UTC,
-///   B=128 S=256: 173 vs 190 TFLOP/s — L2 reads do not limit this kernel — and was dropped; the
-///   kernel's WARPS define still allows it.)
+/// - `.q64`: 4 warps × 16 queries.
 /// - `.q128r32`: 4 warps × 32 queries (two m16 fragments a warp), so each K/V fragment read from
 ///   shared memory feeds two MMAs; twice the registers (243, 8 warps an SM); head size ≤ 64 (larger
-///   heads run `.q64`). Not yet run on a GPU (written after the last device call of 2026-12-06;
-///   NVRTC compiles it without spills): `lowbit cuda selftest` checks it and `lowbit cuda bench
-///   attention` times it on the next device run, before it may become a default.
+///   heads run `.q64`).
+/// Neither wins everywhere (H200, 2026-12-06 22:22 UTC, BERT-base's 12 heads × 64): `.q128r32` is
+/// 3–7 % faster with many blocks (B=128 S=256, B=64 S=512), `.q64` 5–15 % faster with few (B=16
+/// S=256, B=8 S=512, B=128 S=128), so `CUDAKernels.attention` times both per shape unless a tile is
+/// set. (An 8-warp × 16-query block was 1–20 % slower than `.q64` everywhere, 20:48 UTC, and was
+/// dropped; the kernel's WARPS define still allows it.)
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
     case q64, q128r32
     /// Queries per block.
@@ -27,7 +27,9 @@ extension CUDAKernels {
     /// `bf16`. lengths: [batch] i32 valid keys per sequence (nil: all seq); causal: keys j > s masked.
     /// headDim ∈ {32, 64, 128}; every ld % 8 == 0 and views 16-byte aligned; scale > 0 (default 1/√headDim).
     /// `output` `.e4m3`: o holds unit-scale FP8 codes (`KernelOutput`; sm_89+), ld in bytes.
-    /// `tile`: queries per block (nil: `attentionTile`); the result does not depend on it.
+    /// `tile`: queries per block (nil: `attentionTile`, and where that is nil too the faster tile for
+    /// this shape, timed on its first call outside graph capture and remembered — `.q64` until
+    /// then); the result does not depend on it.
     public func attention(q: DeviceMatrix, k: DeviceMatrix, v: DeviceMatrix, o: DeviceMatrix,
                           batch: Int, seq: Int, heads: Int, headDim: Int, lengths: DeviceBuffer? = nil,
                           causal: Bool = false, scale: Float? = nil, bf16: Bool = false,
@@ -48,15 +50,50 @@ extension CUDAKernels {
         let scale = scale ?? 1 / Float(headDim).squareRoot()
         guard scale > 0, scale.isFinite else { throw .invalidArgument("attention: scale \(scale) must be positive and finite") }
         if tokens == 0 || heads == 0 { return }
-        var tile = tile ?? attentionTile
-        if tile == .q128r32 && headDim > 64 { tile = .q64 }
-        let bq = tile.queries
-        let shared = (bq * headDim + 4 * 64 * headDim) * 2   // Q tile + 2 stages of K and V
-        let f = try function("lb_attention", unitNamed: KernelSources.attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
-                             sharedBytes: shared) { KernelSources.attention(headDim: headDim, bf16: bf16, output: output, tile: tile) }
-        try f.launch(grid: ((seq + bq - 1) / bq, heads, batch), block: (32 * tile.warps, 1, 1), sharedBytes: shared, [
-            q.argument, .int(q.ld), k.argument, .int(k.ld), v.argument, .int(v.ld), o.argument, .int(o.ld),
-            .int(seq), .buffer(lengths), .int(causal ? 1 : 0), .float32(scale),
-        ])
+        func run(_ tile: AttentionTile) throws(CUDAError) {
+            let bq = tile.queries
+            let shared = (bq * headDim + 4 * 64 * headDim) * 2   // Q tile + 2 stages of K and V
+            let f = try function("lb_attention", unitNamed: KernelSources.attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
+                                 sharedBytes: shared) { KernelSources.attention(headDim: headDim, bf16: bf16, output: output, tile: tile) }
+            try f.launch(grid: ((seq + bq - 1) / bq, heads, batch), block: (32 * tile.warps, 1, 1), sharedBytes: shared, [
+                q.argument, .int(q.ld), k.argument, .int(k.ld), v.argument, .int(v.ld), o.argument, .int(o.ld),
+                .int(seq), .buffer(lengths), .int(causal ? 1 : 0), .float32(scale),
+            ])
+        }
+        let tiles = AttentionTile.allCases.filter { $0.runs(headDim: headDim) }
+        if let chosen = tile ?? attentionTile {
+            return try run(chosen.runs(headDim: headDim) ? chosen : .q64)
+        }
+        let shape = AttentionShape(batch: batch, seq: seq, heads: heads, headDim: headDim, bf16: bf16, output: output, causal: causal)
+        if let choice = lock.withLock({ attentionChoices[shape] }) { return try run(choice.tile) }
+        if context.stream.isCapturing || tiles.count < 2 { return try run(.q64) }
+        var micros: [AttentionTile: Double] = [:]
+        for t in tiles { micros[t] = try medianMicros { () throws(CUDAError) in try run(t) } }
+        let best = tiles.min { micros[$0]! < micros[$1]! }!
+        lock.withLock { attentionChoices[shape] = AttentionTileChoice(tile: best, micros: micros) }
+        try run(best)
     }
+
+    /// The timed tile choices so far (`attention` with no tile set), by shape.
+    public var attentionTileChoices: [AttentionShape: AttentionTileChoice] { lock.withLock { attentionChoices } }
+}
+
+extension AttentionTile {
+    /// Whether this tile runs heads of `headDim` (`.q128r32`: ≤ 64).
+    public func runs(headDim: Int) -> Bool { self == .q64 || headDim <= 64 }
+}
+
+/// What an attention call's speed depends on, the key of its timed tile choice.
+public struct AttentionShape: Hashable, Sendable, CustomStringConvertible {
+    public var batch: Int, seq: Int, heads: Int, headDim: Int
+    public var bf16: Bool, output: KernelOutput, causal: Bool
+    public var description: String {
+        "B\(batch)|S\(seq)|H\(heads)|D\(headDim)|\(bf16 ? "bf16" : "fp16")→\(output)\(causal ? "|causal" : "")"
+    }
+}
+
+/// One timed choice: the tile kept and every candidate's time (µs).
+public struct AttentionTileChoice: Sendable {
+    public var tile: AttentionTile
+    public var micros: [AttentionTile: Double]
 }

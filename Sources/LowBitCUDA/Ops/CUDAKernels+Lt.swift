@@ -226,26 +226,33 @@ extension CUDAKernels {
         return .wgmma
     }
 
+    /// µs per call of `run` (queued work on the context's stream): 3 warm-up calls, then the
+    /// median of 5 runs of 3 calls each. The autotuning choices (GEMM backends and tiles,
+    /// attention tiles) all time their candidates this way.
+    func medianMicros(_ run: () throws(CUDAError) -> Void) throws(CUDAError) -> Double {
+        let e0 = try CUDAEvent(context: context), e1 = try CUDAEvent(context: context)
+        for _ in 0..<3 { try run() }
+        var samples: [Double] = []
+        for _ in 0..<5 {
+            try e0.record(on: context.stream)
+            for _ in 0..<3 { try run() }
+            try e1.record(on: context.stream)
+            samples.append(try e1.elapsed(since: e0) * 1000 / 3)
+        }
+        return samples.sorted()[2]
+    }
+
     /// The key of `.auto`'s remembered choice for a GEMM shape (operands, FP8 accumulation, M, N, K, GELU).
     func choiceKey(_ operands: GemmOperands, fast: Bool, a: DeviceMatrix, b: DeviceMatrix, gelu: Bool) -> String {
         "\(operands)\(fast ? "-fast" : "")|M\(a.rows)|N\(b.rows)|K\(a.cols)|\(gelu ? "gelu" : "-")"
     }
 
-    /// Times the backends (3 warm-up calls, then the median of 5 runs of 3 calls each): the own
+    /// Times the backends (`medianMicros`): the own
     /// kernel unless `own` is false, every tile of `wgmmaTiles` and cuBLASLt where it can run; the fastest wins.
     func decide(wgmmaTiles: [WgmmaConfig], lt: Bool, own: Bool = true,
                 _ run: (GemmBackend, WgmmaConfig?) throws(CUDAError) -> Void) throws(CUDAError) -> GemmBackendChoice {
         func time(_ b: GemmBackend, _ tile: WgmmaConfig? = nil) throws(CUDAError) -> Double {
-            let e0 = try CUDAEvent(context: context), e1 = try CUDAEvent(context: context)
-            for _ in 0..<3 { try run(b, tile) }
-            var samples: [Double] = []
-            for _ in 0..<5 {
-                try e0.record(on: context.stream)
-                for _ in 0..<3 { try run(b, tile) }
-                try e1.record(on: context.stream)
-                samples.append(try e1.elapsed(since: e0) * 1000 / 3)
-            }
-            return samples.sorted()[2]
+            try medianMicros { () throws(CUDAError) in try run(b, tile) }
         }
         var choice = GemmBackendChoice(backend: .own, ownMicros: own ? try time(.own) : nil, wgmmaMicros: nil, ltMicros: nil, ltError: nil)
         for tile in wgmmaTiles {

@@ -19,8 +19,11 @@ public final class CUDAKernels: @unchecked Sendable {
     public var wgmmaConfigOverride: WgmmaConfig?
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
-    /// The block `attention` runs where the call names no tile (see `AttentionTile`).
-    public var attentionTile: AttentionTile = .q64
+    /// The block `attention` runs where the call names no tile (see `AttentionTile`); nil: the
+    /// faster one per shape, timed on first use.
+    public var attentionTile: AttentionTile?
+    /// `attention`'s timed tile choices, by shape.
+    var attentionChoices: [AttentionShape: AttentionTileChoice] = [:]
     /// Whether `gemmAny`'s e4m3 output may take the Hopper tiles with TMA stores (false: only the
     /// tiles with the threads' stores, the choice before e4m3 had TMA stores; for A/B runs).
     public var e4m3TMAStores = true
