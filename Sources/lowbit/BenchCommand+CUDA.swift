@@ -27,6 +27,8 @@ struct CUDABenchReport: Codable {
     let rows: [Row]
     /// `auto`'s per-GEMM-shape choices (key → backend and timings).
     let backend_choices: [String: GemmBackendChoice]
+    /// The attention tiles timed per shape (shape → tile and timings).
+    let attention_tiles: [String: AttentionTileChoice]
 
     init(_ r: CUDAEncoderBenchmark.Result, tuneFloor: EncoderRecipe?) {
         model = r.model
@@ -39,6 +41,7 @@ struct CUDABenchReport: Codable {
                 sentences_per_second: Double($0.batch) * 1e3 / $0.ms, tokens_per_second: $0.tokensPerSecond)
         }
         backend_choices = r.backendChoices
+        attention_tiles = r.attentionTiles
     }
 
     func table() -> String {

@@ -42,11 +42,16 @@ extension CUDAEncoderBench {
         return "\(head) recipe=\(row.recipe) ms=\(format3(row.ms))"
     }
 
-    /// The automatic backend's choices, one "backend shape=KEY choice=… own_us=… wgmma_us=… lt_us=…" line each.
+    /// The automatic backend's choices, one "backend shape=KEY choice=… own_us=… wgmma_us=… lt_us=…" line each,
+    /// then the timed attention tiles, one "attention shape=KEY choice=TILE TILE_us=…" line each.
     public static func backendLines(_ result: CUDAEncoderBenchmark.Result) -> [String] {
         result.backendChoices.sorted(by: { $0.key < $1.key }).map { key, c in
             let own = c.ownMicros.map(format3) ?? "-", lt = c.ltMicros.map(format3) ?? "-", wg = c.wgmmaMicros.map(format3) ?? "-"
             return "backend shape=\(key) choice=\(c.backend) own_us=\(own) wgmma_us=\(wg)\(c.wgmmaConfig.map { " wgmma_tile=\($0)" } ?? "") lt_us=\(lt)\(c.ltError.map { " lt_error=\($0)" } ?? "")"
+        } + result.attentionTiles.sorted(by: { $0.key < $1.key }).map { key, c in
+            "attention shape=\(key) choice=\(c.tile.rawValue) " + AttentionTile.allCases.compactMap { t in
+                c.micros[t].map { "\(t.rawValue)_us=\(format3($0))" }
+            }.joined(separator: " ")
         }
     }
 }

@@ -23,6 +23,8 @@ public enum CUDAEncoderBenchmark {
         public var rows: [Row]
         /// `.auto`'s per-GEMM-shape choices (key → backend and timings).
         public var backendChoices: [String: GemmBackendChoice]
+        /// The attention tiles timed per shape (`AttentionShape`'s description → choice).
+        public var attentionTiles: [String: AttentionTileChoice]
     }
 
     /// The configs that run with random weights by name: "bert-base", "bert-large".
@@ -90,6 +92,7 @@ public enum CUDAEncoderBenchmark {
         try tuner?.save()
         return Result(device: k.context.device.name, model: model, backendPolicy: policy.rawValue,
                       fp8Accumulation: encoder.fp8Accumulation.rawValue, rows: rows,
-                      backendChoices: k.gemmBackendChoices)
+                      backendChoices: k.gemmBackendChoices,
+                      attentionTiles: Dictionary(uniqueKeysWithValues: k.attentionTileChoices.map { ("\($0.key)", $0.value) }))
     }
 }

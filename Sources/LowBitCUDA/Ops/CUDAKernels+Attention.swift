@@ -78,7 +78,7 @@ extension CUDAKernels {
     public var attentionTileChoices: [AttentionShape: AttentionTileChoice] { lock.withLock { attentionChoices } }
 }
 
-extension AttentionTile {
+extension AttentionTile: CodingKeyRepresentable {
     /// Whether this tile runs heads of `headDim` (`.q128r32`: ≤ 64).
     public func runs(headDim: Int) -> Bool { self == .q64 || headDim <= 64 }
 }
@@ -93,7 +93,7 @@ public struct AttentionShape: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// One timed choice: the tile kept and every candidate's time (µs).
-public struct AttentionTileChoice: Sendable {
+public struct AttentionTileChoice: Sendable, Codable {
     public var tile: AttentionTile
     public var micros: [AttentionTile: Double]
 }
