@@ -5,7 +5,8 @@
 # weights, and the GEMM sweep; the table goes to OUT_DIR/benchmarks-gpu.md.
 #
 # Usage, on the device machine from the repository root:
-#   scripts/cuda-bench.sh BIN PACK_DIR OUT_DIR [--quick] [--part lowbit|torch|all]
+#   scripts/cuda-bench.sh BIN PACK_DIR OUT_DIR [--quick] [--part lowbit|torch|all] [--models LIST]
+#                         [--selftest PARTS]
 # BIN: the statically linked `lowbit` (or BIN.xz); BIN and PACK_DIR are made here, on the CPU
 # machine, by scripts/cuda-prepare.sh (.device/lowbit.xz, .device/minilm-pack: MiniLM quantized
 # w8a8, packed by `lowbit cuda encoder-pack … --quantized Q`, so both sides run the same INT8
@@ -18,13 +19,20 @@
 # --quick: batch 1 and 8, seq 128 only (a smoke test). --part: LowBit only (self-test, agreement,
 # encoder grid, GEMM sweeps), the PyTorch baselines only, or both (default); the table is made
 # from whatever logs OUT_DIR holds, so two calls on the same warm machine can fill it.
+# --models: comma list of bert-base, bert-large (default both) for the grid, the profile and the
+# PyTorch rows (a short call). --selftest: only these self-test parts (`lowbit cuda selftest --only`).
 # GEMM backend: LowBit's own mma.sync kernels or cuBLASLt, chosen per shape (--backend auto).
 set -u
 BIN=$1 PACK=$2 OUT=$3
 shift 3
-QUICK= PART=all
+QUICK= PART=all MODELS=bert-base,bert-large SELFTEST=()
 while [ $# -gt 0 ]; do
-  case "$1" in --quick) QUICK=--quick ;; --part) PART=$2; shift ;; esac
+  case "$1" in
+    --quick) QUICK=--quick ;;
+    --part) PART=$2; shift ;;
+    --models) MODELS=$2; shift ;;
+    --selftest) SELFTEST=(--only "$2"); shift ;;
+  esac
   shift
 done
 mkdir -p "$OUT"
@@ -59,7 +67,7 @@ WARM_PIDS=
 if [ "$PART" != lowbit ] && [ "$QUICK" != --quick ]; then
   # torch.compile's compilation is CPU work: it runs beside the self-test and the agreement
   # checks (which time nothing), one process per model, and must end before anything is timed.
-  for MODEL in bert-base bert-large; do
+  for MODEL in ${MODELS//,/ }; do
     timeout 300 python3 "$SCRIPTS/cuda-bench-torch.py" --warm-up --models $MODEL --seqs "$SEQS" > /tmp/lowbit-warm-up-$MODEL.log 2>&1 &
     WARM_PIDS="$WARM_PIDS $!"
   done
@@ -68,7 +76,7 @@ if [ "$PART" != torch ]; then
 { date -u +"%Y-%m-%d %H:%M UTC"; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
   "$BIN" cuda info; } > "$OUT/device.txt" 2>&1
 cat "$OUT/device.txt"
-step selftest 150 "$BIN" cuda selftest > "$OUT/selftest.log" 2>&1; grep -v '^PASS' "$OUT/selftest.log"
+step selftest 150 "$BIN" cuda selftest "${SELFTEST[@]}" > "$OUT/selftest.log" 2>&1; grep -v '^PASS' "$OUT/selftest.log"
 agree() {
   "$BIN" cuda encoder-agree "$PACK" --backend auto
   echo "## random-weights BERT (2 layers, MiniLM shape): pack made here on the CPU"
@@ -88,12 +96,12 @@ fi
 if [ "$PART" != torch ]; then
 : > "$OUT/encoder.log"
 WORK=$(mktemp -d)
-for MODEL in bert-base bert-large; do
+for MODEL in ${MODELS//,/ }; do
   step "grid $MODEL" 200 "$BIN" bench "$MODEL" --device cuda --batch "$BATCHES" --seq "$SEQS" --recipes fp16,int8,fp8,w4a8,tuned \
       --tune-floor int8 --backend auto --tune-cache "$WORK/autotune.json" --json > "$WORK/encoder-$MODEL.json" 2> >(tee -a "$OUT/encoder.log" >&2)
 done
 # Where the time goes at the largest shape: per-stage times of one eager pass (stage lines in encoder.log).
-[ "$QUICK" = --quick ] || step "stage profile" 60 "$BIN" cuda encoder-profile --models bert-base,bert-large --batches 128 \
+[ "$QUICK" = --quick ] || step "stage profile" 60 "$BIN" cuda encoder-profile --models "$MODELS" --batches 128 \
     --seqs 256 --recipes int8,fp16 2>&1 | tee -a "$OUT/encoder.log"
 # The reports as one JSON array (a report cut short is left out; its lines are in encoder.log).
 python3 -c 'import json, sys
@@ -107,8 +115,8 @@ if [ "$PART" != lowbit ]; then
   # HF eager and SDPA (one process: its imports cost ~30 s), then torch.compile (dynamic shapes,
   # compiled above; its own step, so that a slow compilation costs only its rows), on the whole grid.
   : > "$OUT/torch.log"
-  step "torch eager+sdpa" 150 torch_bench --batches "$BATCHES" --seqs "$SEQS" --impls eager,sdpa | tee -a "$OUT/torch.log"
-  [ "$QUICK" = --quick ] || step "torch compile" 200 torch_bench --batches "$BATCHES" --seqs "$SEQS" --impls compile | tee -a "$OUT/torch.log"
+  step "torch eager+sdpa" 150 torch_bench --models "$MODELS" --batches "$BATCHES" --seqs "$SEQS" --impls eager,sdpa | tee -a "$OUT/torch.log"
+  [ "$QUICK" = --quick ] || step "torch compile" 200 torch_bench --models "$MODELS" --batches "$BATCHES" --seqs "$SEQS" --impls compile | tee -a "$OUT/torch.log"
 fi
 if [ "$PART" != torch ] && [ "$QUICK" != --quick ]; then
   # GEMM sweep: the Hopper kernel (INT8, FP8, FP16) and cuBLASLt on BERT-base and BERT-large
