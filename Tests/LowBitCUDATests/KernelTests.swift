@@ -61,6 +61,18 @@ import Testing
         }
     }
 
+    /// A timed attention choice goes into `lowbit bench --device cuda --json` with the tiles as
+    /// object keys, and the shape key names what the choice depends on.
+    @Test func attentionTileChoiceEncodesTilesAsKeys() throws {
+        let choice = AttentionTileChoice(tile: .q128r32, micros: [.q64: 140.5, .q128r32: 136.25])
+        let json = try #require(String(data: try JSONEncoder().encode(choice), encoding: .utf8))
+        #expect(json.contains("\"q64\":140.5") && json.contains("\"q128r32\":136.25") && json.contains("\"tile\":\"q128r32\""))
+        let back = try JSONDecoder().decode(AttentionTileChoice.self, from: Data(json.utf8))
+        #expect(back.tile == .q128r32 && back.micros == choice.micros)
+        let shape = AttentionShape(batch: 128, seq: 256, heads: 12, headDim: 64, bf16: false, output: .e4m3, causal: false)
+        #expect("\(shape)" == "B128|S256|H12|D64|fp16→e4m3")
+    }
+
     /// Every wgmma tile fits the H100's 227 KB of opt-in shared memory per block (a tile over it
     /// would fail at launch on the device only), and the fallback of a TMA-store tile (C not
     /// TMA-aligned) is a tile of the same size and ring with the threads' stores.

@@ -31,13 +31,13 @@ extension CUDASelfTest {
         defer { kernels.attentionTile = fixed }
         try attentionCheck(batch: 3, seq: 200, heads: 2, d: 64, padded: true, causal: false, bf16: false, tile: nil)
         let shape = AttentionShape(batch: 3, seq: 200, heads: 2, headDim: 64, bf16: false, output: .fp16, causal: false)
-        let name = "attention.timed-choice", where_ = "\(shape)"
+        let name = "attention.timed-choice", at = "\(shape)"
         guard let choice = kernels.attentionTileChoices[shape] else {
-            return record(name, where_, worst: .infinity, detail: "no choice remembered")
+            return record(name, at, worst: .infinity, detail: "no choice remembered")
         }
         let timed = AttentionTile.allCases.filter { choice.micros[$0].map { $0 > 0 && $0.isFinite } ?? false }
         let fastest = timed.min { choice.micros[$0]! < choice.micros[$1]! }
-        record(name, where_, worst: timed.count == AttentionTile.allCases.count && fastest == choice.tile ? 0 : .infinity,
+        record(name, at, worst: timed.count == AttentionTile.allCases.count && fastest == choice.tile ? 0 : .infinity,
                detail: "kept \(choice.tile.rawValue); µs " + choice.micros.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", "))
     }
 

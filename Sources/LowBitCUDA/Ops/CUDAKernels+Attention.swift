@@ -78,7 +78,10 @@ extension CUDAKernels {
     public var attentionTileChoices: [AttentionShape: AttentionTileChoice] { lock.withLock { attentionChoices } }
 }
 
-extension AttentionTile: CodingKeyRepresentable {
+/// Tiles as JSON object keys (`AttentionTileChoice.micros` encodes as {"q64": …, "q128r32": …}).
+extension AttentionTile: CodingKeyRepresentable {}
+
+extension AttentionTile {
     /// Whether this tile runs heads of `headDim` (`.q128r32`: ≤ 64).
     public func runs(headDim: Int) -> Bool { self == .q64 || headDim <= 64 }
 }
