@@ -60,12 +60,12 @@ extension CUDAKernels {
                 .int(seq), .buffer(lengths), .int(causal ? 1 : 0), .float32(scale),
             ])
         }
-        let tiles = AttentionTile.allCases.filter { $0.runs(headDim: headDim) }
         if let chosen = tile ?? attentionTile {
             return try run(chosen.runs(headDim: headDim) ? chosen : .q64)
         }
         let shape = AttentionShape(batch: batch, seq: seq, heads: heads, headDim: headDim, bf16: bf16, output: output, causal: causal)
         if let choice = lock.withLock({ attentionChoices[shape] }) { return try run(choice.tile) }
+        let tiles = AttentionTile.allCases.filter { $0.runs(headDim: headDim) }
         if context.stream.isCapturing || tiles.count < 2 { return try run(.q64) }
         var micros: [AttentionTile: Double] = [:]
         for t in tiles { micros[t] = try medianMicros { () throws(CUDAError) in try run(t) } }
