@@ -48,7 +48,7 @@ public enum KernelSources {
         for d in [32, 64, 128] {
             for b in [false, true] {
                 for o in KernelOutput.allCases {
-                    for t in AttentionTile.allCases where d <= 64 || t != .q128r32 { u.append(attention(headDim: d, bf16: b, output: o, tile: t)) }
+                    for t in AttentionTile.allCases where t.runs(headDim: d) { u.append(attention(headDim: d, bf16: b, output: o, tile: t)) }
                 }
             }
         }
