@@ -27,13 +27,11 @@ public enum KernelSources {
     }
 
     /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16, writing `output`,
-    /// `tile`'s block (`AttentionTile.compiles(headDim:)`; `.wg64` is an sm_90a unit).
+    /// `tile`'s block (`.q128r32`: headDim ≤ 64).
     public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16, tile: AttentionTile = .q64) -> Unit {
-        Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
-             source: commonSource + (tile.usesWgmma ? wgmmaPrimitives + attnWgmmaSource : "") + attnSource,
+        Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile), source: commonSource + attnSource,
              options: ["-DD=\(headDim)", "-DWARPS=\(tile.warps)", "-DMF=\(tile.fragments)"] + (bf16 ? ["-DELEM_BF16"] : [])
-                + (output == .e4m3 ? ["-DOUT_E4M3"] : []),
-             archSpecific: tile.usesWgmma)
+                + (output == .e4m3 ? ["-DOUT_E4M3"] : []))
     }
 
     /// `attention(…)`'s unit name, without assembling its source.
@@ -50,7 +48,7 @@ public enum KernelSources {
         for d in [32, 64, 128] {
             for b in [false, true] {
                 for o in KernelOutput.allCases {
-                    for t in AttentionTile.allCases where t.compiles(headDim: d) { u.append(attention(headDim: d, bf16: b, output: o, tile: t)) }
+                    for t in AttentionTile.allCases where t.runs(headDim: d) { u.append(attention(headDim: d, bf16: b, output: o, tile: t)) }
                 }
             }
         }
