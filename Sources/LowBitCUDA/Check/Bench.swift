@@ -136,7 +136,7 @@ public final class CUDABench {
             let flops = 4.0 * Double(batch * heads) * Double(seq) * Double(seq) * Double(d) * (causal ? 0.5 : 1)
             var parts: [String] = []
             for output in context.device.supportsFP8 ? KernelOutput.allCases : [.fp16] {
-                for tile in AttentionTile.allCases {
+                for tile in AttentionTile.allCases where tile.runs(headDim: d, on: context.device) {
                     let t = try time { () throws(CUDAError) in
                         try kernels.attention(q: view(0), k: view(1), v: view(2), o: DeviceMatrix(out, rows: tokens, cols: hidden),
                                               batch: batch, seq: seq, heads: heads, headDim: d, causal: causal, output: output, tile: tile)

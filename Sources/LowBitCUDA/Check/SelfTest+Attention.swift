@@ -17,7 +17,7 @@ extension CUDASelfTest {
         ]
         if quick { cases = [cases[1], cases[4]] }
         for tile in AttentionTile.allCases {
-            for c in cases where tile.runs(headDim: c.3) {
+            for c in cases where tile.runs(headDim: c.3, on: context.device) {
                 try attentionCheck(batch: c.0, seq: c.1, heads: c.2, d: c.3, padded: c.4, causal: c.5, bf16: c.6, tile: tile)
             }
         }
@@ -37,9 +37,10 @@ extension CUDASelfTest {
         guard let choice = kernels.attentionTileChoices[shape] else {
             return record(name, at, worst: .infinity, detail: "no choice remembered")
         }
-        let timed = AttentionTile.allCases.filter { choice.micros[$0].map { $0 > 0 && $0.isFinite } ?? false }
+        let candidates = kernels.attentionCandidates.filter { $0.runs(headDim: 64, on: context.device) }
+        let timed = candidates.filter { choice.micros[$0].map { $0 > 0 && $0.isFinite } ?? false }
         let fastest = timed.min { choice.micros[$0]! < choice.micros[$1]! }
-        record(name, at, worst: timed.count == AttentionTile.allCases.count && fastest == choice.tile ? 0 : .infinity,
+        record(name, at, worst: timed.count == candidates.count && choice.micros.count == candidates.count && fastest == choice.tile ? 0 : .infinity,
                detail: "kept \(choice.tile.rawValue); µs " + choice.micros.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", "))
     }
 

@@ -29,7 +29,7 @@ extension KernelSources {
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)",
                        "-DSTAGING_SLOTS=\(config.slotsPerGroup)", "-DFP8_FAST=\(config.fp8Accumulation == .fast ? 1 : 0)",
                        "-DOUT_E4M3=\(output == .e4m3 ? 1 : 0)"]
-        return Unit(name: wgmmaName(config, operands: operands, output: output), source: commonSource + wgmmaHead + mma + wgmmaSource, options: options,
+        return Unit(name: wgmmaName(config, operands: operands, output: output), source: commonSource + wgmmaPrimitives + wgmmaHead + mma + wgmmaSource, options: options,
                     archSpecific: true)
     }
 
@@ -51,6 +51,23 @@ extension KernelSources {
     public static func wgmmaName(_ config: WgmmaConfig, operands: GemmOperands, output: KernelOutput = .fp16) -> String {
         "wgmma-\(operands)-\(config.name)" + (output == .e4m3 ? "-oe4m3" : "")
     }
+
+    /// Hopper (sm_90a) pieces shared by the GEMM and the `.wg64` attention: the async-proxy fence,
+    /// the K-major 128-byte-swizzle descriptor, and wgmma's fence / commit / wait.
+    static let wgmmaPrimitives = #"""
+/// Makes this thread's shared-memory writes visible to the async proxy (TMA, wgmma).
+__device__ __forceinline__ void fence_async_smem() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+/// wgmma shared-memory descriptor of a K-major tile with the 128-byte swizzle: start address,
+/// leading-byte offset 16 (unused when swizzled), stride 1024 bytes between 8-row groups.
+__device__ __forceinline__ unsigned long long smem_desc(u32 addr) {
+    return (unsigned long long)((addr & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
+}
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_wait1() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }
+
+"""#
 
     static let wgmmaHead = #"""
 // Hopper GEMM: C[m, n] = epilogue(Σ_k A[m, k] · B[n, k]), A [M, K] and B [N, K] both K-contiguous.
@@ -189,17 +206,6 @@ template <int READ> __device__ __forceinline__ void tma_store_wait() {
 template <int N> __device__ __forceinline__ void tma_store_wait_read_all_but() {
     asm volatile("cp.async.bulk.wait_group.read %0;\n" :: "n"(N) : "memory");
 }
-/// Makes this thread's shared-memory writes visible to the async proxy (TMA).
-__device__ __forceinline__ void fence_async_smem() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-/// wgmma shared-memory descriptor of a K-major tile with the 128-byte swizzle: start address,
-/// leading-byte offset 16 (unused when swizzled), stride 1024 bytes between 8-row groups.
-__device__ __forceinline__ unsigned long long smem_desc(u32 addr) {
-    return (unsigned long long)((addr & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
-}
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_wait1() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }
 /// A consumer's release of a stage to the producer.
 __device__ __forceinline__ void release_stage(u32 bar) { mbar_arrive(bar); }
 /// Barrier of one consumer warpgroup (128 threads), id 1 + consumer (0 is __syncthreads).

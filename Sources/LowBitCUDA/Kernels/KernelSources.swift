@@ -27,11 +27,13 @@ public enum KernelSources {
     }
 
     /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16, writing `output`,
-    /// `tile`'s block (`.q128r32`: headDim ≤ 64).
+    /// `tile`'s block (`AttentionTile.compiles(headDim:)`; `.wg64` is an sm_90a unit).
     public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16, tile: AttentionTile = .q64) -> Unit {
-        Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile), source: commonSource + attnSource,
+        Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
+             source: commonSource + (tile.usesWgmma ? wgmmaPrimitives + attnWgmmaSource : "") + attnSource,
              options: ["-DD=\(headDim)", "-DWARPS=\(tile.warps)", "-DMF=\(tile.fragments)"] + (bf16 ? ["-DELEM_BF16"] : [])
-                + (output == .e4m3 ? ["-DOUT_E4M3"] : []))
+                + (output == .e4m3 ? ["-DOUT_E4M3"] : []),
+             archSpecific: tile.usesWgmma)
     }
 
     /// `attention(…)`'s unit name, without assembling its source.
@@ -48,7 +50,7 @@ public enum KernelSources {
         for d in [32, 64, 128] {
             for b in [false, true] {
                 for o in KernelOutput.allCases {
-                    for t in AttentionTile.allCases where t.runs(headDim: d) { u.append(attention(headDim: d, bf16: b, output: o, tile: t)) }
+                    for t in AttentionTile.allCases where t.compiles(headDim: d) { u.append(attention(headDim: d, bf16: b, output: o, tile: t)) }
                 }
             }
         }

@@ -1,21 +1,25 @@
 /// The fused attention's block: queries per block and how its warps split them.
-/// - `.q64`: 4 warps × 16 queries.
+/// - `.q64`: 4 warps × 16 queries, `mma.sync`.
 /// - `.q128r32`: 4 warps × 32 queries (two m16 fragments a warp), so each K/V fragment read from
-///   shared memory feeds two MMAs; twice the registers (243, 8 warps an SM); head size ≤ 64 (larger
-///   heads run `.q64`).
-/// Neither wins everywhere (H200, 2026-12-06 22:22 UTC, BERT-base's 12 heads × 64): `.q128r32` is
-/// 3–7 % faster with many blocks (B=128 S=256, B=64 S=512), `.q64` 5–15 % faster with few (B=16
-/// S=256, B=8 S=512, B=128 S=128), so `CUDAKernels.attention` times both per shape unless a tile is
-/// set. (An 8-warp × 16-query block was 1–20 % slower than `.q64` everywhere, 20:48 UTC, and was
-/// dropped; the kernel's WARPS define still allows it.)
+///   shared memory feeds two MMAs; twice the registers (243, 8 warps an SM); head size ≤ 64.
+/// - `.wg64`: one warpgroup × 64 queries, both products as `wgmma` (sm_90a, Hopper only; head
+///   size 64): the tensor cores read K and V from shared memory once per 64 queries.
+/// Where a tile cannot run a shape (`runs(headDim:on:)`), `.q64` runs it.
+/// Neither mma.sync tile wins everywhere (H200, 2026-12-06 22:22 UTC, BERT-base's 12 heads × 64):
+/// `.q128r32` is 3–7 % faster with many blocks (B=128 S=256, B=64 S=512), `.q64` 5–15 % faster with
+/// few (B=16 S=256, B=8 S=512, B=128 S=128), so `CUDAKernels.attention` times the tiles per shape
+/// unless a tile is set. (An 8-warp × 16-query block was 1–20 % slower than `.q64` everywhere,
+/// 20:48 UTC, and was dropped; the kernel's WARPS define still allows it.)
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
-    case q64, q128r32
+    case q64, q128r32, wg64
     /// Queries per block.
-    public var queries: Int { self == .q64 ? 64 : 128 }
+    public var queries: Int { self == .q128r32 ? 128 : 64 }
     /// Warps per block.
     public var warps: Int { 4 }
     /// m16 query fragments per warp.
     public var fragments: Int { self == .q128r32 ? 2 : 1 }
+    /// Whether the tile's kernel uses sm_90a instructions (wgmma).
+    public var usesWgmma: Bool { self == .wg64 }
 }
 
 /// Fused multi-head attention (flash-style; scores never leave registers).
@@ -52,7 +56,7 @@ extension CUDAKernels {
         if tokens == 0 || heads == 0 { return }
         func run(_ tile: AttentionTile) throws(CUDAError) {
             let bq = tile.queries
-            let shared = (bq * headDim + 4 * 64 * headDim) * 2   // Q tile + 2 stages of K and V
+            let shared = (bq * headDim + 4 * 64 * headDim) * 2 + (tile.usesWgmma ? 1024 : 0)   // Q tile + 2 stages of K and V (+ alignment)
             let f = try function("lb_attention", unitNamed: KernelSources.attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
                                  sharedBytes: shared) { KernelSources.attention(headDim: headDim, bf16: bf16, output: output, tile: tile) }
             try f.launch(grid: ((seq + bq - 1) / bq, heads, batch), block: (32 * tile.warps, 1, 1), sharedBytes: shared, [
@@ -61,11 +65,11 @@ extension CUDAKernels {
             ])
         }
         if let chosen = tile ?? attentionTile {
-            return try run(chosen.runs(headDim: headDim) ? chosen : .q64)
+            return try run(chosen.runs(headDim: headDim, on: context.device) ? chosen : .q64)
         }
         let shape = AttentionShape(batch: batch, seq: seq, heads: heads, headDim: headDim, bf16: bf16, output: output, causal: causal)
         if let choice = lock.withLock({ attentionChoices[shape] }) { return try run(choice.tile) }
-        let tiles = AttentionTile.allCases.filter { $0.runs(headDim: headDim) }
+        let tiles = attentionCandidates.filter { $0.runs(headDim: headDim, on: context.device) }
         if context.stream.isCapturing || tiles.count < 2 { return try run(.q64) }
         var micros: [AttentionTile: Double] = [:]
         for t in tiles { micros[t] = try medianMicros { () throws(CUDAError) in try run(t) } }
@@ -82,8 +86,29 @@ extension CUDAKernels {
 extension AttentionTile: CodingKeyRepresentable {}
 
 extension AttentionTile {
-    /// Whether this tile runs heads of `headDim` (`.q128r32`: ≤ 64).
-    public func runs(headDim: Int) -> Bool { self == .q64 || headDim <= 64 }
+    /// The tiles timed when nothing else is said: all three (each where it runs the shape).
+    public static let timedByDefault: [AttentionTile] = allCases
+
+    /// The tiles named in a comma list (unknown names skipped), `.q64` always among them; nil: `timedByDefault`.
+    public static func candidates(_ list: String?) -> [AttentionTile] {
+        guard let list else { return timedByDefault }
+        let named = Set(list.split(separator: ",").compactMap { AttentionTile(rawValue: $0.filter { $0 != " " }) })
+        return allCases.filter { $0 == .q64 || named.contains($0) }
+    }
+
+    /// Whether this tile has a kernel for heads of `headDim` (`.q64`: 32, 64, 128; `.q128r32`: ≤ 64; `.wg64`: 64).
+    public func compiles(headDim: Int) -> Bool {
+        switch self {
+        case .q64: true
+        case .q128r32: headDim <= 64
+        case .wg64: headDim == 64
+        }
+    }
+
+    /// Whether this tile runs heads of `headDim` on `device` (`.wg64`: sm_90 only).
+    public func runs(headDim: Int, on device: CUDADeviceInfo) -> Bool {
+        compiles(headDim: headDim) && (!usesWgmma || device.runsSM90a)
+    }
 }
 
 /// What an attention call's speed depends on, the key of its timed tile choice.

@@ -20,6 +20,8 @@ public struct CUDADeviceInfo: Sendable, Codable, Equatable {
     public var arch: String { "sm_\(major)\(minor)" }
     /// Whether the tensor cores and `cvt` take FP8 e4m3 (compute capability 8.9 or newer).
     public var supportsFP8: Bool { major * 10 + minor >= 89 }
+    /// Whether kernels built for sm_90a (wgmma, TMA, setmaxnreg) run here: compute capability 9.0 exactly.
+    public var runsSM90a: Bool { major == 9 && minor == 0 }
 }
 
 /// One GPU's primary context, with LowBit's stream, caching allocator and kernel compiler.
