@@ -42,21 +42,21 @@ import Testing
     }
 
     /// `attention` finds its kernel by `attentionName`; every tile of every head size, element type and
-    /// output is a compiled unit (two fragments a warp only up to head size 64; wgmma only at 64).
+    /// output is a compiled unit (two fragments a warp only up to head size 64; wgmma at 32 and 64).
     @Test func attentionUnitsCoverEveryTile() {
         let names = Set(KernelSources.all().map(\.name))
         for d in [32, 64, 128] {
             for bf16 in [false, true] {
                 for output in KernelOutput.allCases {
-                    for (tile, warps, mf) in [(AttentionTile.q64, 4, 1), (.q128r32, 4, 2), (.wg64, 4, 1)] {
-                        #expect(tile.compiles(headDim: d) == (tile == .wg64 ? d == 64 : d <= 64 || mf == 1))
+                    for (tile, warps, mf) in [(AttentionTile.q64, 4, 1), (.q128r32, 4, 2), (.wg64, 4, 1), (.wg128, 8, 1)] {
+                        #expect(tile.compiles(headDim: d) == (tile.usesWgmma ? d <= 64 : d <= 64 || mf == 1))
                         guard tile.compiles(headDim: d) else { continue }
                         let unit = KernelSources.attention(headDim: d, bf16: bf16, output: output, tile: tile)
                         #expect(unit.name == KernelSources.attentionName(headDim: d, bf16: bf16, output: output, tile: tile))
                         #expect(names.contains(unit.name) && unit.options.contains("-DWARPS=\(warps)") && unit.options.contains("-DMF=\(mf)"))
                         #expect(tile.queries == 16 * warps * mf)
-                        // Only the wgmma tile is an sm_90a unit, and only it switches the wgmma path on.
-                        #expect(unit.archSpecific == (tile == .wg64) && unit.source.contains("#define WG 1") == (tile == .wg64))
+                        // Only the wgmma tiles are sm_90a units, and only they switch the wgmma path on.
+                        #expect(unit.archSpecific == tile.usesWgmma && unit.source.contains("#define WG 1") == tile.usesWgmma)
                     }
                 }
             }
@@ -66,7 +66,7 @@ import Testing
     /// $LOWBIT_ATTENTION_TILES names the timed tiles: unknown names are skipped, `.q64` is always kept.
     @Test func attentionCandidatesFromAList() {
         #expect(AttentionTile.candidates(nil) == AttentionTile.timedByDefault)
-        #expect(AttentionTile.timedByDefault == [.q64, .q128r32, .wg64])
+        #expect(AttentionTile.timedByDefault == [.q64, .q128r32, .wg64, .wg128])
         #expect(AttentionTile.candidates("wg64, q128r32") == [.q64, .q128r32, .wg64])
         #expect(AttentionTile.candidates("bogus") == [.q64])
     }

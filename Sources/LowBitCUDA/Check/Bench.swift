@@ -125,11 +125,12 @@ public final class CUDABench {
         }
     }
 
-    /// Fused attention, fp16, BERT-base geometry (12 heads × 64).
+    /// Fused attention, fp16, 12 heads: BERT-base's head size 64, and MiniLM's 32 (last two rows).
     public func attention() throws(CUDAError) {
-        print("## attention (fused, fp16, 12 heads × 64; each tile and output)")
-        for (batch, seq, causal) in [(32, 128, false), (128, 128, false), (128, 256, false), (8, 512, false), (64, 512, false), (8, 512, true)] {
-            let heads = 12, d = 64, hidden = heads * d, tokens = batch * seq
+        print("## attention (fused, fp16, 12 heads × 64, MiniLM rows 12 × 32; each tile and output)")
+        for (batch, seq, causal, d) in [(32, 128, false, 64), (128, 128, false, 64), (128, 256, false, 64), (8, 512, false, 64), (64, 512, false, 64),
+                                        (8, 512, true, 64), (32, 128, false, 32), (128, 256, false, 32)] {
+            let heads = 12, hidden = heads * d, tokens = batch * seq
             let qkv = try context.upload(rng.halves(tokens * 3 * hidden, -2, 2))
             let out = try context.allocate(UInt16.self, count: tokens * hidden)
             func view(_ p: Int) -> DeviceMatrix { DeviceMatrix(qkv, rows: tokens, cols: hidden, ld: 3 * hidden, offsetBytes: p * hidden * 2) }
@@ -144,7 +145,7 @@ public final class CUDABench {
                     parts.append("\(output.rawValue) \(tile.rawValue) \(format3(flops / t / 1e12)) TFLOP/s \(format3(t * 1e6)) µs")
                 }
             }
-            print("attention B=\(batch) S=\(seq)\(causal ? " causal" : ""): \(parts.joined(separator: ", "))")
+            print("attention B=\(batch) S=\(seq)\(d == 64 ? "" : " D=\(d)")\(causal ? " causal" : ""): \(parts.joined(separator: ", "))")
         }
     }
 

@@ -1,12 +1,26 @@
 // CUDA C source, compiled at run time by NVRTC (see KernelCompiler). Edit the text here.
 extension KernelSources {
-    /// The `.wg64` tile's wgmma step and helpers (sm_90a; goes before `attnSource`, after
-    /// `wgmmaPrimitives`): `wg_mma<TRANS_B>(d, a, b)`: d[32] += A·B for one m64n64k16 step, A (fp16 or
-    /// bf16, `ELEM_BF16`) from four registers in the m16n8k16 A layout, B by descriptor (TRANS_B 1:
-    /// N-major); d in the m16n8 accumulator layout of each warp (d[4j + e] is fragment j, element e).
+    /// The wgmma tiles' steps and helpers (sm_90a; goes before `attnSource`, after `wgmmaPrimitives`):
+    /// `wg_mma_n64<TRANS_B>(d, a, b)`: d[32] += A·B for one m64n64k16 step, and `wg_mma_o` the
+    /// m64nDk16 step of O (d[D / 2]); A (fp16 or bf16, `ELEM_BF16`) from four registers in the
+    /// m16n8k16 A layout, B by descriptor (TRANS_B 1: N-major); d in the m16n8 accumulator layout of
+    /// each warp (d[4j + e] is fragment j, element e).
     static let attnWgmmaSource: String = {
-        let d = (0..<32).map { "%\($0)" }.joined(separator: ",")
-        let outs = (0..<32).map { "\"+f\"(d[\($0)])" }.joined(separator: ", ")
+        func mma(_ name: String, n: Int) -> String {
+            let d = (0..<(n / 2)).map { "%\($0)" }.joined(separator: ",")
+            let outs = (0..<(n / 2)).map { "\"+f\"(d[\($0)])" }.joined(separator: ", ")
+            let a = n / 2
+            return """
+            template <int TRANS_B>
+            __device__ __forceinline__ void \(name)(float *d, const u32 *a, unsigned long long db) {
+                asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %\(a + 6), 0;\\n"
+                             "wgmma.mma_async.sync.aligned.m64n\(n)k16.f32." WG_T "." WG_T " {\(d)}, {%\(a),%\(a + 1),%\(a + 2),%\(a + 3)}, %\(a + 4), p, 1, 1, %\(a + 5);\\n}\\n"
+                             : \(outs)
+                             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "n"(TRANS_B), "r"(1));
+            }
+
+            """
+        }
         return """
         #define WG 1
         #ifdef ELEM_BF16
@@ -14,13 +28,8 @@ extension KernelSources {
         #else
         #define WG_T "f16"
         #endif
-        template <int TRANS_B>
-        __device__ __forceinline__ void wg_mma(float *d, const u32 *a, unsigned long long db) {
-            asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %38, 0;\\n"
-                         "wgmma.mma_async.sync.aligned.m64n64k16.f32." WG_T "." WG_T " {\(d)}, {%32,%33,%34,%35}, %36, p, 1, 1, %37;\\n}\\n"
-                         : \(outs)
-                         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "n"(TRANS_B), "r"(1));
-        }
+
+        """ + mma("wg_mma_n64", n: 64) + "#if D == 64\n#define wg_mma_o wg_mma_n64\n#else\n" + mma("wg_mma_o", n: 32) + "#endif\n" + """
         /// Pins N registers for the compiler around wgmma (their values are produced before and read after).
         template <int N> __device__ __forceinline__ void fence_regs(float *r) {
         #pragma unroll
@@ -30,10 +39,13 @@ extension KernelSources {
         #pragma unroll
             for (int i = 0; i < N; i++) asm volatile("" : "+r"(r[i]) :: "memory");
         }
-        /// Descriptor of an N-major B tile (rows = k, 128-byte rows of n) with the 128-byte swizzle:
-        /// 1024 bytes between 8-row groups of k; one 64-element group of n (the leading offset unused).
-        __device__ __forceinline__ unsigned long long smem_desc_mn(u32 addr) {
-            return (unsigned long long)((addr & 0x3FFFF) >> 4) | (512ull << 16) | (64ull << 32) | (1ull << 62);
+        /// Descriptor of a K or V tile ([64 keys][D], rows of 2·D bytes, `aswz`'s swizzle: wgmma's
+        /// 128-byte swizzle at D = 64, its 64-byte one at D = 32): 8 rows (16·D bytes) between 8-row
+        /// groups; `lbo16` the leading offset in 16-byte units (unused: a K-major swizzled tile, or an
+        /// N-major one exactly one swizzle atom wide).
+        __device__ __forceinline__ unsigned long long wg_desc(u32 addr, unsigned long long lbo16) {
+            return (unsigned long long)((addr & 0x3FFFF) >> 4) | (lbo16 << 16) | ((unsigned long long)(D) << 32)
+                | ((D == 64 ? 1ull : 2ull) << 62);
         }
 
         """
@@ -59,12 +71,13 @@ extension KernelSources {
 // OUT_E4M3: O is written as FP8 e4m3 codes at unit scale (saturating; ldo in bytes), for an
 // FP8 GEMM that reads them with row scales of 1 (sm_89+); lanes t and t^1 of a quad swap codes so
 // that each writes 4 contiguous bytes of one row.
-// WG (sm_90a, D = 64, 4 warps × 16 queries): the two products run as wgmma m64n64k16 of the
-// block's one warpgroup instead of per-warp mma.sync: A (Q, then P) from registers (the
-// accumulator and A-fragment layouts are mma.sync's, per warp, so everything else is shared), B
+// WG (sm_90a, D = 32 or 64, 4 or 8 warps × 16 queries): the two products run as wgmma (S: m64n64k16,
+// O: m64nDk16) of each of the block's warpgroups (64 queries each; two share each K/V tile) instead of per-warp
+// mma.sync: A (Q, then P) from registers (the accumulator and A-fragment layouts are
+// mma.sync's, per warp, so everything else is shared), B
 // (K, then V) read by the tensor cores from shared memory through descriptors. The tiles' layout
-// (128-byte rows, chunk c of row r at c ^ (r & 7)) is wgmma's 128-byte swizzle once the tiles
-// start 1024-byte aligned: K is a K-major B operand, V (keys × head, head contiguous) an N-major
+// (D = 64: 128-byte rows, chunk c of row r at c ^ (r & 7); D = 32: 64-byte rows, c ^ ((r >> 1) & 3))
+// is wgmma's 128-byte (64-byte) swizzle once the tiles start 1024-byte aligned: K is a K-major B operand, V (keys × head, head contiguous) an N-major
 // one (transposed). Each K/V byte is then read from shared memory once per 64 queries instead
 // of once per 16.
 // Requirements (host-checked): ldq, ldk, ldv, ldo % 8 == 0 and 16-byte aligned bases.
@@ -80,8 +93,8 @@ extension KernelSources {
 #if MF == 2 && D > 64
 #error "two m16 fragments per warp: D <= 64"
 #endif
-#if defined(WG) && (D != 64 || MF != 1 || WARPS != 4)
-#error "wgmma attention: one warpgroup of 4 warps x 16 queries, D = 64"
+#if defined(WG) && ((D != 32 && D != 64) || MF != 1 || (WARPS != 4 && WARPS != 8))
+#error "wgmma attention: one or two warpgroups of 4 warps x 16 queries, D = 32 or 64"
 #endif
 #define NT (WARPS * 32)
 #define BQ (WARPS * 16 * MF)
@@ -166,22 +179,7 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     const int qr0 = q0 + warp * 16 * MF + g;       // this thread's rows: qr0 + 16f, + 8
 
     for (int kt = 0; kt < nTiles; kt++) {
-#ifdef WG_NO_PREFETCH
-        if (kt > 0) {
-#ifdef WG_ONE_SLOT
-            const int slot = 0;
-#else
-            const int slot = kt & 1;
-#endif
-            load_rows<BKV>(sK + slot * TILE * 2, kb, ldk, kt * BKV, kvLen);
-            load_rows<BKV>(sV + slot * TILE * 2, vb, ldv, kt * BKV, kvLen);
-            cp_async_commit();
-        }
-        cp_async_wait<0>();
-        if (false) {
-#else
         if (kt + 1 < nTiles) {
-#endif
             const int slot = (kt + 1) & 1;
             load_rows<BKV>(sK + slot * TILE * 2, kb, ldk, (kt + 1) * BKV, kvLen);
             load_rows<BKV>(sV + slot * TILE * 2, vb, ldv, (kt + 1) * BKV, kvLen);
@@ -210,11 +208,7 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
                     ldsm_x4(sQ + aswz(r, c), qf[f][ks][0], qf[f][ks][1], qf[f][ks][2], qf[f][ks][3]);
                 }
         }
-#ifdef WG_ONE_SLOT
-        const u32 tK = sK, tV = sV;
-#else
         const u32 tK = sK + (kt & 1) * TILE * 2, tV = sV + (kt & 1) * TILE * 2;
-#endif
 
         // S = Q·Kᵀ for this warp's 16·MF rows × 64 keys: 8 fragments of 16×8 per m16 fragment.
         float s[MF][8][4];
@@ -222,12 +216,13 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         for (int f = 0; f < MF; f++)
 #pragma unroll
             for (int j = 0; j < 8; j++) s[f][j][0] = s[f][j][1] = s[f][j][2] = s[f][j][3] = 0.0f;
-#if defined(WG) && !defined(WG_MMA_S)
+#ifdef WG
+        // K (keys × head, head contiguous) is a K-major B operand; k16 step ks is 32 bytes into each row.
         fence_regs<32>(&s[0][0][0]);
         fence_regs<D / 4>(&qf[0][0][0]);
         wgmma_fence();
 #pragma unroll
-        for (int ks = 0; ks < D / 16; ks++) wg_mma<0>(&s[0][0][0], qf[0][ks], smem_desc(tK + 32 * ks));
+        for (int ks = 0; ks < D / 16; ks++) wg_mma_n64<0>(&s[0][0][0], qf[0][ks], wg_desc(tK + 32 * ks, 1));
         wgmma_commit();
         wgmma_wait0();
         fence_regs<32>(&s[0][0][0]);
@@ -291,37 +286,22 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         }
 
         // O += P·V: P's accumulator layout is the A-fragment layout of m16n8k16, 16 keys a step.
-#if defined(WG) && !defined(WG_MMA_PV)
+#ifdef WG
         u32 pa[4][4];
 #pragma unroll
         for (int j = 0; j < 4; j++) {
             pa[j][0] = pack2(s[0][2 * j][0], s[0][2 * j][1]); pa[j][1] = pack2(s[0][2 * j][2], s[0][2 * j][3]);
             pa[j][2] = pack2(s[0][2 * j + 1][0], s[0][2 * j + 1][1]); pa[j][3] = pack2(s[0][2 * j + 1][2], s[0][2 * j + 1][3]);
         }
-        fence_regs<32>(&oacc[0][0][0]);
+        fence_regs<D / 2>(&oacc[0][0][0]);
         fence_regs<16>(&pa[0][0]);
         wgmma_fence();
-        // V's k16 step j is keys 16j… : 16 rows of 128 bytes further.
-#ifdef WG_PV_FRESH
-        float pv[32];
+        // V (keys × head) is an N-major (transposed) B operand; k16 step j is keys 16j…, 16 rows further.
 #pragma unroll
-        for (int i = 0; i < 32; i++) pv[i] = 0.0f;
-        fence_regs<32>(pv);
-        wgmma_fence();
-#pragma unroll
-        for (int j = 0; j < 4; j++) wg_mma<1>(pv, pa[j], smem_desc_mn(tV + 2048 * j));
+        for (int j = 0; j < 4; j++) wg_mma_o<1>(&oacc[0][0][0], pa[j], wg_desc(tV + 16 * D * 2 * j, 512));
         wgmma_commit();
         wgmma_wait0();
-        fence_regs<32>(pv);
-#pragma unroll
-        for (int i = 0; i < 32; i++) (&oacc[0][0][0])[i] += pv[i];
-#else
-#pragma unroll
-        for (int j = 0; j < 4; j++) wg_mma<1>(&oacc[0][0][0], pa[j], smem_desc_mn(tV + 2048 * j));
-        wgmma_commit();
-        wgmma_wait0();
-        fence_regs<32>(&oacc[0][0][0]);
-#endif
+        fence_regs<D / 2>(&oacc[0][0][0]);
 #else
 #pragma unroll
         for (int j = 0; j < 4; j++) {

@@ -3,7 +3,9 @@
 /// - `.q128r32`: 4 warps × 32 queries (two m16 fragments a warp), so each K/V fragment read from
 ///   shared memory feeds two MMAs; twice the registers (243, 8 warps an SM); head size ≤ 64.
 /// - `.wg64`: one warpgroup × 64 queries, both products as `wgmma` (sm_90a, Hopper only; head
-///   size 64): the tensor cores read K and V from shared memory once per 64 queries.
+///   size 32 or 64): the tensor cores read K and V from shared memory once per 64 queries.
+/// - `.wg128`: `.wg64` with two warpgroups (8 warps × 16 queries), which share each K/V tile loaded
+///   into shared memory: half the K/V loads per query of `.wg64`.
 /// Where a tile cannot run a shape (`runs(headDim:on:)`), `.q64` runs it.
 /// Neither mma.sync tile wins everywhere (H200, 2026-12-06 22:22 UTC, BERT-base's 12 heads × 64):
 /// `.q128r32` is 3–7 % faster with many blocks (B=128 S=256, B=64 S=512), `.q64` 5–15 % faster with
@@ -11,15 +13,15 @@
 /// unless a tile is set. (An 8-warp × 16-query block was 1–20 % slower than `.q64` everywhere,
 /// 20:48 UTC, and was dropped; the kernel's WARPS define still allows it.)
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
-    case q64, q128r32, wg64
+    case q64, q128r32, wg64, wg128
     /// Queries per block.
-    public var queries: Int { self == .q128r32 ? 128 : 64 }
+    public var queries: Int { 16 * warps * fragments }
     /// Warps per block.
-    public var warps: Int { 4 }
+    public var warps: Int { self == .wg128 ? 8 : 4 }
     /// m16 query fragments per warp.
     public var fragments: Int { self == .q128r32 ? 2 : 1 }
     /// Whether the tile's kernel uses sm_90a instructions (wgmma).
-    public var usesWgmma: Bool { self == .wg64 }
+    public var usesWgmma: Bool { self == .wg64 || self == .wg128 }
 }
 
 /// Fused multi-head attention (flash-style; scores never leave registers).
@@ -86,7 +88,7 @@ extension CUDAKernels {
 extension AttentionTile: CodingKeyRepresentable {}
 
 extension AttentionTile {
-    /// The tiles timed when nothing else is said: all three (each where it runs the shape).
+    /// The tiles timed when nothing else is said: all of them (each where it runs the shape).
     public static let timedByDefault: [AttentionTile] = allCases
 
     /// The tiles named in a comma list (unknown names skipped), `.q64` always among them; nil: `timedByDefault`.
@@ -96,16 +98,16 @@ extension AttentionTile {
         return allCases.filter { $0 == .q64 || named.contains($0) }
     }
 
-    /// Whether this tile has a kernel for heads of `headDim` (`.q64`: 32, 64, 128; `.q128r32`: ≤ 64; `.wg64`: 64).
+    /// Whether this tile has a kernel for heads of `headDim` (`.q64`: 32, 64, 128; `.q128r32`: ≤ 64; wgmma tiles: 32, 64).
     public func compiles(headDim: Int) -> Bool {
         switch self {
         case .q64: true
         case .q128r32: headDim <= 64
-        case .wg64: headDim == 64
+        case .wg64, .wg128: headDim == 32 || headDim == 64
         }
     }
 
-    /// Whether this tile runs heads of `headDim` on `device` (`.wg64`: sm_90 only).
+    /// Whether this tile runs heads of `headDim` on `device` (wgmma tiles: sm_90 only).
     public func runs(headDim: Int, on device: CUDADeviceInfo) -> Bool {
         compiles(headDim: headDim) && (!usesWgmma || device.runsSM90a)
     }
