@@ -37,7 +37,7 @@ extension CUDASelfTest {
         guard let choice = kernels.attentionTileChoices[shape] else {
             return record(name, at, worst: .infinity, detail: "no choice remembered")
         }
-        let candidates = kernels.attentionCandidates.filter { $0.runs(headDim: 64, on: context.device) }
+        let candidates = kernels.attentionTimedTiles(headDim: 64)
         let timed = candidates.filter { choice.micros[$0].map { $0 > 0 && $0.isFinite } ?? false }
         let fastest = timed.min { choice.micros[$0]! < choice.micros[$1]! }
         record(name, at, worst: timed.count == candidates.count && choice.micros.count == candidates.count && fastest == choice.tile ? 0 : .infinity,

@@ -71,13 +71,20 @@ extension CUDAKernels {
         }
         let shape = AttentionShape(batch: batch, seq: seq, heads: heads, headDim: headDim, bf16: bf16, output: output, causal: causal)
         if let choice = lock.withLock({ attentionChoices[shape] }) { return try run(choice.tile) }
-        let tiles = attentionCandidates.filter { $0.runs(headDim: headDim, on: context.device) }
+        let tiles = attentionTimedTiles(headDim: headDim)
         if context.stream.isCapturing || tiles.count < 2 { return try run(.q64) }
         var micros: [AttentionTile: Double] = [:]
         for t in tiles { micros[t] = try medianMicros { () throws(CUDAError) in try run(t) } }
         let best = tiles.min { micros[$0]! < micros[$1]! }!
         lock.withLock { attentionChoices[shape] = AttentionTileChoice(tile: best, micros: micros) }
         try run(best)
+    }
+
+    /// The tiles `attention` times for heads of `headDim` where no tile is set: `attentionCandidates`, or
+    /// where that is nil the tiles `timedByDefault(headDim:)`; each only where it runs on this device.
+    public func attentionTimedTiles(headDim: Int) -> [AttentionTile] {
+        (attentionCandidates ?? AttentionTile.allCases.filter { $0.timedByDefault(headDim: headDim) })
+            .filter { $0.runs(headDim: headDim, on: context.device) }
     }
 
     /// The timed tile choices so far (`attention` with no tile set), by shape.
@@ -88,12 +95,22 @@ extension CUDAKernels {
 extension AttentionTile: CodingKeyRepresentable {}
 
 extension AttentionTile {
-    /// The tiles timed when nothing else is said: all of them (each where it runs the shape).
-    public static let timedByDefault: [AttentionTile] = allCases
+    /// Whether the timed choice takes this tile for heads of `headDim` when no list names the tiles:
+    /// the tiles and head sizes that have passed the attention self-test on a GPU. `.wg64` at head size
+    /// 64 did (H100, 2026-12-07 02:33 UTC). `.wg128`, and the wgmma tiles at head size 32, compile and
+    /// are in the self-test but have not run on a GPU yet (the device pool gave no machine), so they
+    /// are timed only when named ($LOWBIT_ATTENTION_TILES) or run when set (`tile:`, `--attention-tile`).
+    public func timedByDefault(headDim: Int) -> Bool {
+        switch self {
+        case .q64, .q128r32: true
+        case .wg64: headDim == 64
+        case .wg128: false
+        }
+    }
 
-    /// The tiles named in a comma list (unknown names skipped), `.q64` always among them; nil: `timedByDefault`.
-    public static func candidates(_ list: String?) -> [AttentionTile] {
-        guard let list else { return timedByDefault }
+    /// The tiles named in a comma list (unknown names skipped), `.q64` always among them; nil: no list.
+    public static func candidates(_ list: String?) -> [AttentionTile]? {
+        guard let list else { return nil }
         let named = Set(list.split(separator: ",").compactMap { AttentionTile(rawValue: $0.filter { $0 != " " }) })
         return allCases.filter { $0 == .q64 || named.contains($0) }
     }
