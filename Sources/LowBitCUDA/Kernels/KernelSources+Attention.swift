@@ -71,15 +71,15 @@ extension KernelSources {
 // OUT_E4M3: O is written as FP8 e4m3 codes at unit scale (saturating; ldo in bytes), for an
 // FP8 GEMM that reads them with row scales of 1 (sm_89+); lanes t and t^1 of a quad swap codes so
 // that each writes 4 contiguous bytes of one row.
-// WG (sm_90a, D = 32 or 64, 4 or 8 warps × 16 queries): the two products run as wgmma (S: m64n64k16,
-// O: m64nDk16) of each of the block's warpgroups (64 queries each; two share each K/V tile) instead of per-warp
-// mma.sync: A (Q, then P) from registers (the accumulator and A-fragment layouts are
-// mma.sync's, per warp, so everything else is shared), B
-// (K, then V) read by the tensor cores from shared memory through descriptors. The tiles' layout
-// (D = 64: 128-byte rows, chunk c of row r at c ^ (r & 7); D = 32: 64-byte rows, c ^ ((r >> 1) & 3))
-// is wgmma's 128-byte (64-byte) swizzle once the tiles start 1024-byte aligned: K is a K-major B operand, V (keys × head, head contiguous) an N-major
-// one (transposed). Each K/V byte is then read from shared memory once per 64 queries instead
-// of once per 16.
+// WG (sm_90a, D = 32 or 64, 4 or 8 warps × 16 queries): the two products run as wgmma (S:
+// m64n64k16, O: m64nDk16) of each of the block's warpgroups (64 queries each; two share each K/V
+// tile) instead of per-warp mma.sync. A (Q, then P) comes from registers: the accumulator and
+// A-fragment layouts are mma.sync's, per warp, so everything else is shared. B (K, then V) is read
+// by the tensor cores from shared memory through descriptors. The tiles' layout (D = 64: 128-byte
+// rows, chunk c of row r at c ^ (r & 7); D = 32: 64-byte rows, c ^ ((r >> 1) & 3)) is wgmma's
+// 128-byte (64-byte) swizzle once the tiles start 1024-byte aligned: K is a K-major B operand, V
+// (keys × head, head contiguous) an N-major one (transposed). Each K/V byte is then read from
+// shared memory once per 64 queries instead of once per 16.
 // Requirements (host-checked): ldq, ldk, ldv, ldo % 8 == 0 and 16-byte aligned bases.
 #ifndef D
 #define D 64
@@ -97,6 +97,11 @@ extension KernelSources {
 #error "wgmma attention: one or two warpgroups of 4 warps x 16 queries, D = 32 or 64"
 #endif
 #define NT (WARPS * 32)
+#ifdef WG
+#define Q_EVERY_TILE 1   // Q's fragments are read again for every key tile (see the loop)
+#else
+#define Q_EVERY_TILE 0
+#endif
 #define BQ (WARPS * 16 * MF)
 // Blocks per SM the registers must allow: 16 warps (≤ 128 registers) up to D = 64 with MF = 1;
 // D = 128 needs more registers and its shared memory allows half as many blocks anyway; MF = 2
@@ -195,11 +200,7 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         // Q's fragments, loaded once; with WG for every key tile: NVRTC 13 gave the registers of Q's
         // fragments, a wgmma A operand live across the loop, to P's (seen in the SASS: the second
         // tile's S was P·Kᵀ), so Q is read from shared memory again (4 ldmatrix a warp per tile).
-#ifdef WG
-        if (true) {
-#else
-        if (kt == 0) {
-#endif
+        if (Q_EVERY_TILE || kt == 0) {
 #pragma unroll
             for (int f = 0; f < MF; f++)
 #pragma unroll

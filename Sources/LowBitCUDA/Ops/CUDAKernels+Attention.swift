@@ -10,8 +10,8 @@
 /// Neither mma.sync tile wins everywhere (H200, 2026-12-06 22:22 UTC, BERT-base's 12 heads × 64):
 /// `.q128r32` is 3–7 % faster with many blocks (B=128 S=256, B=64 S=512), `.q64` 5–15 % faster with
 /// few (B=16 S=256, B=8 S=512, B=128 S=128), so `CUDAKernels.attention` times the tiles per shape
-/// unless a tile is set. (An 8-warp × 16-query block was 1–20 % slower than `.q64` everywhere,
-/// 20:48 UTC, and was dropped; the kernel's WARPS define still allows it.)
+/// unless a tile is set (`timedByDefault(headDim:)`). (An 8-warp × 16-query `mma.sync` block was
+/// 1–20 % slower than `.q64` everywhere, 20:48 UTC, and was dropped; `.wg128` uses WARPS = 8 with wgmma.)
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
     case q64, q128r32, wg64, wg128
     /// Queries per block.
