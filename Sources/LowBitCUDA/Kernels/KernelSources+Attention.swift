@@ -44,8 +44,7 @@ extension KernelSources {
         /// groups; `lbo16` the leading offset in 16-byte units (unused: a K-major swizzled tile, or an
         /// N-major one exactly one swizzle atom wide).
         __device__ __forceinline__ unsigned long long wg_desc(u32 addr, unsigned long long lbo16) {
-            return (unsigned long long)((addr & 0x3FFFF) >> 4) | (lbo16 << 16) | ((unsigned long long)(D) << 32)
-                | ((D == 64 ? 1ull : 2ull) << 62);
+            return wgmma_desc(addr, lbo16, D, D == 64 ? 1 : 2);
         }
 
         """

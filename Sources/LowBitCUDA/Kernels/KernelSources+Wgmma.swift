@@ -57,11 +57,15 @@ extension KernelSources {
     static let wgmmaPrimitives = #"""
 /// Makes this thread's shared-memory writes visible to the async proxy (TMA, wgmma).
 __device__ __forceinline__ void fence_async_smem() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-/// wgmma shared-memory descriptor of a K-major tile with the 128-byte swizzle: start address,
-/// leading-byte offset 16 (unused when swizzled), stride 1024 bytes between 8-row groups.
-__device__ __forceinline__ unsigned long long smem_desc(u32 addr) {
-    return (unsigned long long)((addr & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
+/// wgmma shared-memory descriptor: start address, leading and stride byte offsets in 16-byte units,
+/// swizzle (1: 128-byte, 2: 64-byte, 3: 32-byte).
+__device__ __forceinline__ unsigned long long wgmma_desc(u32 addr, unsigned long long lbo16, unsigned long long sbo16,
+                                                         unsigned long long swizzle) {
+    return (unsigned long long)((addr & 0x3FFFF) >> 4) | (lbo16 << 16) | (sbo16 << 32) | (swizzle << 62);
 }
+/// A K-major tile with the 128-byte swizzle: leading offset 16 bytes (unused when swizzled), 1024
+/// bytes between 8-row groups.
+__device__ __forceinline__ unsigned long long smem_desc(u32 addr) { return wgmma_desc(addr, 1, 64, 1); }
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
