@@ -52,8 +52,8 @@ extension KernelSources {
         "wgmma-\(operands)-\(config.name)" + (output == .e4m3 ? "-oe4m3" : "")
     }
 
-    /// Hopper (sm_90a) pieces shared by the GEMM and the `.wg64` attention: the async-proxy fence,
-    /// the K-major 128-byte-swizzle descriptor, and wgmma's fence / commit / wait.
+    /// Hopper (sm_90a) pieces shared by the GEMM and the wgmma attention tiles: the async-proxy fence,
+    /// the descriptor packer (and the GEMM's K-major 128-byte-swizzle form), and wgmma's fence / commit / wait.
     static let wgmmaPrimitives = #"""
 /// Makes this thread's shared-memory writes visible to the async proxy (TMA, wgmma).
 __device__ __forceinline__ void fence_async_smem() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }

@@ -27,7 +27,7 @@ public enum KernelSources {
     }
 
     /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16, writing `output`,
-    /// `tile`'s block (`AttentionTile.compiles(headDim:)`; `.wg64` is an sm_90a unit).
+    /// `tile`'s block (`AttentionTile.compiles(headDim:)`; the wgmma tiles are sm_90a units).
     public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16, tile: AttentionTile = .q64) -> Unit {
         Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
              source: commonSource + (tile.usesWgmma ? wgmmaPrimitives + attnWgmmaSource : "") + attnSource,
