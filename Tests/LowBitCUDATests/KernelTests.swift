@@ -66,9 +66,6 @@ import Testing
     /// $LOWBIT_ATTENTION_TILES names the timed tiles: unknown names are skipped, `.q64` is always kept.
     @Test func attentionCandidatesFromAList() {
         #expect(AttentionTile.candidates(nil) == nil)
-        // Timed by default: what has passed the self-test on a GPU (wgmma: one warpgroup, head size 64).
-        #expect(AttentionTile.allCases.filter { $0.timedByDefault(headDim: 64) } == [.q64, .q128r32, .wg64])
-        #expect(AttentionTile.allCases.filter { $0.timedByDefault(headDim: 32) } == [.q64, .q128r32])
         #expect(AttentionTile.candidates("wg64, q128r32") == [.q64, .q128r32, .wg64])
         #expect(AttentionTile.candidates("bogus") == [.q64])
     }

@@ -10,7 +10,7 @@
 /// Neither mma.sync tile wins everywhere (H200, 2026-12-06 22:22 UTC, BERT-base's 12 heads × 64):
 /// `.q128r32` is 3–7 % faster with many blocks (B=128 S=256, B=64 S=512), `.q64` 5–15 % faster with
 /// few (B=16 S=256, B=8 S=512, B=128 S=128), so `CUDAKernels.attention` times the tiles per shape
-/// unless a tile is set (`timedByDefault(headDim:)`). (An 8-warp × 16-query `mma.sync` block was
+/// unless a tile is set (`attentionTimedTiles(headDim:)`). (An 8-warp × 16-query `mma.sync` block was
 /// 1–20 % slower than `.q64` everywhere, 20:48 UTC, and was dropped; `.wg128` uses WARPS = 8 with wgmma.)
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
     case q64, q128r32, wg64, wg128
@@ -81,9 +81,11 @@ extension CUDAKernels {
     }
 
     /// The tiles `attention` times for heads of `headDim` where no tile is set: `attentionCandidates`, or
-    /// where that is nil the tiles `timedByDefault(headDim:)`; each only where it runs on this device.
+    /// where that is nil every tile; each only where it runs on this device (`runs(headDim:on:)`).
+    /// Every tile has passed the attention self-test on a GPU (the wgmma ones, both head sizes and
+    /// both warpgroup counts: H100, 2026-12-07 04:51 UTC).
     public func attentionTimedTiles(headDim: Int) -> [AttentionTile] {
-        (attentionCandidates ?? AttentionTile.allCases.filter { $0.timedByDefault(headDim: headDim) })
+        (attentionCandidates ?? AttentionTile.allCases)
             .filter { $0.runs(headDim: headDim, on: context.device) }
     }
 
@@ -95,19 +97,6 @@ extension CUDAKernels {
 extension AttentionTile: CodingKeyRepresentable {}
 
 extension AttentionTile {
-    /// Whether the timed choice takes this tile for heads of `headDim` when no list names the tiles:
-    /// the tiles and head sizes that have passed the attention self-test on a GPU. `.wg64` at head size
-    /// 64 did (H100, 2026-12-07 02:33 UTC). `.wg128`, and the wgmma tiles at head size 32, compile and
-    /// are in the self-test but have not run on a GPU yet (the device pool gave no machine), so they
-    /// are timed only when named ($LOWBIT_ATTENTION_TILES) or run when set (`tile:`, `--attention-tile`).
-    public func timedByDefault(headDim: Int) -> Bool {
-        switch self {
-        case .q64, .q128r32: true
-        case .wg64: headDim == 64
-        case .wg128: false
-        }
-    }
-
     /// The tiles named in a comma list (unknown names skipped), `.q64` always among them; nil: no list.
     public static func candidates(_ list: String?) -> [AttentionTile]? {
         guard let list else { return nil }

@@ -24,7 +24,7 @@ public final class CUDAKernels: @unchecked Sendable {
     public var attentionTile: AttentionTile?
     /// The tiles `attention` times where no tile is set (those that run the shape on this device;
     /// `.q64` always): the comma list in $LOWBIT_ATTENTION_TILES (e.g. "q64,q128r32,wg64,wg128");
-    /// nil: each tile where `AttentionTile.timedByDefault(headDim:)` says (`attentionTimedTiles`).
+    /// nil: every tile (`attentionTimedTiles`).
     public var attentionCandidates: [AttentionTile]? = AttentionTile.candidates(environment("LOWBIT_ATTENTION_TILES"))
     /// `attention`'s timed tile choices, by shape.
     var attentionChoices: [AttentionShape: AttentionTileChoice] = [:]
