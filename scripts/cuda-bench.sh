@@ -77,6 +77,21 @@ if [ "$PART" != torch ]; then
   "$BIN" cuda info; } > "$OUT/device.txt" 2>&1
 cat "$OUT/device.txt"
 step selftest 150 "$BIN" cuda selftest "${SELFTEST[@]}" > "$OUT/selftest.log" 2>&1; grep -v '^PASS' "$OUT/selftest.log"
+# The add + layernorm GEMM is used below (LOWBIT_NORM=epilogue; the stage profile then runs both
+# placements) only where its checks ran and passed here; otherwise the encoder keeps the row
+# kernels (LOWBIT_NORM=rows). A LOWBIT_NORM set by the caller is kept.
+PROFILE_NORMS=${LOWBIT_NORM:-rows}
+if [ -z "${LOWBIT_NORM:-}" ]; then
+  timeout 60 "$BIN" cuda selftest --only gemm-wgmma-ln --quick > /tmp/lowbit-selftest-ln.log 2>&1
+  { echo "## gate: lowbit cuda selftest --only gemm-wgmma-ln --quick"; cat /tmp/lowbit-selftest-ln.log; } >> "$OUT/selftest.log"
+  if grep -q '^PASS gemm-wgmma-ln' /tmp/lowbit-selftest-ln.log && ! grep -q '^FAIL' /tmp/lowbit-selftest-ln.log; then
+    export LOWBIT_NORM=epilogue PROFILE_NORMS=epilogue,rows
+    echo "layernorm GEMM: checks passed, the encoder fuses add + layernorm (LOWBIT_NORM=epilogue)" >> "$OUT/device.txt"
+  else
+    export LOWBIT_NORM=rows
+    echo "layernorm GEMM: checks failed or did not run, LOWBIT_NORM=rows" >> "$OUT/device.txt"
+  fi
+fi
 agree() {
   "$BIN" cuda encoder-agree "$PACK" --backend auto
   echo "## random-weights BERT (2 layers, MiniLM shape): pack made here on the CPU"
@@ -101,8 +116,8 @@ for MODEL in ${MODELS//,/ }; do
       --tune-floor int8 --backend auto --tune-cache "$WORK/autotune.json" --json > "$WORK/encoder-$MODEL.json" 2> >(tee -a "$OUT/encoder.log" >&2)
 done
 # Where the time goes at the largest shape: per-stage times of one eager pass (stage lines in encoder.log).
-[ "$QUICK" = --quick ] || step "stage profile" 60 "$BIN" cuda encoder-profile --models "$MODELS" --batches 128 \
-    --seqs 256 --recipes int8,fp16 2>&1 | tee -a "$OUT/encoder.log"
+[ "$QUICK" = --quick ] || step "stage profile" 90 "$BIN" cuda encoder-profile --models "$MODELS" --batches 128 \
+    --seqs 256 --recipes int8,fp8,fp16 --norm "$PROFILE_NORMS" 2>&1 | tee -a "$OUT/encoder.log"
 # The reports as one JSON array (a report cut short is left out; its lines are in encoder.log).
 python3 -c 'import json, sys
 reports = []
@@ -122,7 +137,7 @@ if [ "$PART" != torch ] && [ "$QUICK" != --quick ]; then
   # GEMM sweep: the Hopper kernel (INT8, FP8, FP16) and cuBLASLt on BERT-base and BERT-large
   # shapes, W4A8 (mma.sync, BERT-base shapes); then attention and the row kernels. (The mma.sync
   # INT8/FP8/FP16 sweeps — parts gemm, fp8, large, f16 — are left out to fit one device call.)
-  step "gemm sweep" 200 "$BIN" cuda bench wgmma lt w4a8 attention rows 2>&1 | tee "$OUT/gemm.log"
+  step "gemm sweep" 200 "$BIN" cuda bench ln wgmma lt w4a8 attention rows 2>&1 | tee "$OUT/gemm.log"
 fi
 python3 "$SCRIPTS/cuda-bench-table.py" "$OUT" > "$OUT/benchmarks-gpu.md"
 cat "$OUT/device.txt" "$OUT/benchmarks-gpu.md"

@@ -96,6 +96,7 @@ int lb_cuda_driver_load(const char *path, char *err, size_t n) {
     SYM(lib, cuGraphExecDestroy, "cuGraphExecDestroy", NULL);
     SYM(lib, cuGraphDestroy, "cuGraphDestroy", NULL);
     *(void **)&api.cuTensorMapEncodeTiled = dlsym(lib, "cuTensorMapEncodeTiled");   // optional
+    *(void **)&api.cuOccupancyMaxActiveClusters = dlsym(lib, "cuOccupancyMaxActiveClusters");   // optional
     // cuInit last: its presence marks the driver part of the table as complete.
     SYM(lib, cuInit, "cuInit", NULL);
     if (!ok) {

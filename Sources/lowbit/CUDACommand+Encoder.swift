@@ -58,6 +58,8 @@ extension CUDACommand {
         var attentionTile: AttentionTile?
         @Flag(help: "GEMMs writing e4m3 codes keep to the tiles with the threads' stores (no TMA stores).")
         var e4m3ThreadStores = false
+        @Option(help: "Comma list of where the two add + layernorms run: rows (a row kernel after the GEMM), epilogue (the attention-output and down GEMMs' epilogue, where they can); default: the encoder's.")
+        var norm: String?
 
         /// The parsed lists: models, batches, seqs, recipes (empty: each model's own), GELU placements (empty: the default).
         func options() throws -> (models: [String], batches: [Int], seqs: [Int], recipes: [EncoderRecipe],
@@ -75,9 +77,19 @@ extension CUDACommand {
                     try ArgumentLists.ints(seqs, option: "--seqs", minimum: 3, why: " ([CLS], a token, [SEP])"), list.recipes,
                     placements)
         }
-        func validate() throws { _ = try options() }
+        /// The parsed --norm list (empty: the encoder's default).
+        func normPlacements() throws -> [CUDAEncoder.NormPlacement] {
+            try (norm.map { try ArgumentLists.strings($0, option: "--norm") } ?? []).map { name in
+                guard let p = CUDAEncoder.NormPlacement(rawValue: name) else {
+                    throw ValidationError("--norm: '\(name)' is not one of rows, epilogue")
+                }
+                return p
+            }
+        }
+        func validate() throws { _ = try options(); _ = try normPlacements() }
         func run() throws {
             let (models, batches, seqs, recipes, placements) = try options()
+            let norms = try normPlacements()
             try CUDACommand.check {
                 let k = try CUDAKernels.shared()
                 k.backendPolicy = backend
@@ -93,10 +105,13 @@ extension CUDACommand {
                         encoder.recipe = recipe
                         for placement in placements.isEmpty ? [encoder.geluPlacement] : placements {
                             encoder.geluPlacement = placement
-                            for seq in seqs {
-                                for batch in batches {
-                                    let p = try CUDAEncoderProfile.run(encoder, batch: batch, seq: seq)
-                                    CUDAEncoderProfile.lines(p).forEach(CUDACommand.say)
+                            for normPlacement in norms.isEmpty ? [encoder.normPlacement] : norms {
+                                encoder.normPlacement = normPlacement
+                                for seq in seqs {
+                                    for batch in batches {
+                                        let p = try CUDAEncoderProfile.run(encoder, batch: batch, seq: seq)
+                                        CUDAEncoderProfile.lines(p).forEach(CUDACommand.say)
+                                    }
                                 }
                             }
                         }

@@ -35,7 +35,7 @@ struct CUDACommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "selftest", abstract: "Every kernel against its CPU reference: a PASS/FAIL line per check, then 'N passed, M failed'.")
         @Flag(help: "Fewer shapes.") var quick = false
-        @Option(help: "Only these check groups, comma-separated (runtime, rows, gemm, gemm-lt, attention, gemm-wgmma).")
+        @Option(help: "Only these check groups, comma-separated (runtime, rows, gemm, gemm-lt, attention, gemm-wgmma, gemm-wgmma-ln).")
         var only: String?
         func run() throws {
             let groups = only.map { Set($0.split(separator: ",").map(String.init)) }

@@ -105,6 +105,32 @@ import Testing
         #expect(WgmmaConfig.n128s6pptma1.withoutTMAStore == WgmmaConfig.n128s6pp)
     }
 
+    /// The layernorm epilogue's tiles fit the 227 KB at every cluster size (8 blocks: BERT-large's
+    /// 1024 columns), store with the threads, and their units carry the cluster and code defines.
+    @Test func layerNormTilesFitSharedMemory() {
+        for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
+            for mode in FP8Accumulation.allCases {
+                let tiles = WgmmaLayerNorm.tiles(ops, fp8Accumulation: mode)
+                #expect(!tiles.isEmpty && tiles.allSatisfy { !$0.tmaStore && $0.bn == 128 })
+                if ops == .eightBit(.fp8e4m3) && mode == .promoted { #expect(tiles.allSatisfy { !$0.pingPong }) }
+                for c in tiles {
+                    for cluster in 1...8 {
+                        let ln = WgmmaLayerNorm(cluster: cluster, codes: .int8)
+                        #expect(ln.sharedBytes(c) <= 232_448, "\(c) ln\(cluster) needs \(ln.sharedBytes(c)) bytes")
+                    }
+                }
+            }
+        }
+        // 5 stages × 256 rows × 128 B, 1024 B slack, 12 mbarriers, 2 × 2 × 128 floats, 2 × 8 KB staging;
+        // then 4 exchange mbarriers, 2 × 2 × 128 floats of γ and β, 2 groups × 2 slots × 8 blocks × 64 × 8 B.
+        let ln8 = WgmmaLayerNorm(cluster: 8, codes: .fp8e4m3), tile = WgmmaConfig(bn: 128, stages: 5)
+        #expect(ln8.sharedBytes(tile) == 5 * 256 * 128 + 1024 + 8 * 12 + 16 * 128 + 2 * 8192 + 32 + 16 * 128 + 2 * 2 * 8 * 512)
+        let unit = KernelSources.wgmma(tile, operands: .eightBit(.int8), layerNorm: ln8)
+        #expect(unit.options.contains("-DLN_FUSE=1") && unit.options.contains("-DCLUSTER=8") && unit.options.contains("-DLN_QMODE=2"))
+        #expect(unit.name == "wgmma-int8-128x128-s5-ln8-fp8e4m3" && unit.source.contains("i8_codes8"))
+        #expect(!KernelSources.wgmma(tile, operands: .eightBit(.int8)).options.contains { $0.hasPrefix("-DLN_FUSE") })
+    }
+
     /// FP8 tiles: promoted ones stay cooperative and 128 wide (the kernel refuses ping-pong with
     /// promotion at compile time, on the device only); fast ones are INT8's tiles, named apart.
     @Test func fp8TilesKeepTheirAccumulationRules() {

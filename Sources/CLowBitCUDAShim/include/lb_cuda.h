@@ -50,6 +50,14 @@ typedef struct lb_CUtensorMap { unsigned long long opaque[16]; } lb_CUtensorMap;
 typedef int lb_nvrtcResult;                  // NVRTC_SUCCESS = 0
 typedef struct lb_nvrtcProgram_st *lb_nvrtcProgram;
 
+/// CUlaunchConfig (cuda.h, CUDA 12+), as the occupancy query reads it.
+typedef struct lb_CUlaunchConfig {
+    unsigned int gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes;
+    lb_CUstream hStream;
+    void *attrs;
+    unsigned int numAttrs;
+} lb_CUlaunchConfig;
+
 /// Every driver and NVRTC entry point LowBit uses, by the versioned symbol name that the
 /// CUDA 12/13 headers map the plain name to (cuMemAlloc → cuMemAlloc_v2, …).
 typedef struct lb_cuda_api {
@@ -102,6 +110,9 @@ typedef struct lb_cuda_api {
                                           const unsigned long long *globalDim, const unsigned long long *globalStrides,
                                           const unsigned int *boxDim, const unsigned int *elementStrides,
                                           int interleave, int swizzle, int l2Promotion, int oobFill);
+    /// Optional (CUDA 12+): how many clusters of a kernel with compile-time cluster dimensions
+    /// can run at once for this launch shape (`config`: an lb_CUlaunchConfig without attributes).
+    lb_CUresult (*cuOccupancyMaxActiveClusters)(int *numClusters, lb_CUfunction fn, const struct lb_CUlaunchConfig *config);
     // NVRTC
     const char *(*nvrtcGetErrorString)(lb_nvrtcResult r);
     lb_nvrtcResult (*nvrtcVersion)(int *major, int *minor);

@@ -55,6 +55,12 @@ extension CUDAEncoderAgreement {
             check("GPU w8a8 with the \(other.rawValue) GELU before the codes (not the default) vs CPU simulated W8A8", alt, refs.w8a8, bound: nil)
             check("GPU w8a8 \(other.rawValue) vs \(encoder.quantizedGelu.rawValue) GELU", alt, out[w8a8Recipe]!, bound: nil)
         }
+        for other in CUDAEncoder.NormPlacement.allCases where other != encoder.normPlacement {
+            let place = other == .rowKernel ? "a row kernel" : "the GEMM epilogue"
+            let alt16 = try embed(.fp16, with: \.normPlacement, other), alt8 = try embed(w8a8Recipe, with: \.normPlacement, other)
+            check("GPU fp16 with add + layernorm in \(place) (not the default) vs CPU float", alt16, refs.float, bound: nil)
+            check("GPU w8a8 with add + layernorm in \(place) (not the default) vs CPU simulated W8A8", alt8, refs.w8a8, bound: nil)
+        }
         if let integer = refs.w8a8Integer {
             check("GPU w8a8 vs CPU integer engine", out[w8a8Recipe]!, integer, bound: nil)
             check("CPU integer engine vs CPU simulated W8A8", integer, refs.w8a8, bound: nil)

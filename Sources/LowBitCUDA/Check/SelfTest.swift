@@ -34,7 +34,7 @@ public final class CUDASelfTest {
     public init(kernels: CUDAKernels) { self.kernels = kernels }
 
     /// All checks; `quick` trims the shape lists; `only`: just the named groups (runtime, rows,
-    /// gemm, gemm-lt, attention, gemm-wgmma).
+    /// gemm, gemm-lt, attention, gemm-wgmma, gemm-wgmma-ln).
     public func runAll(quick: Bool = false, only: Set<String>? = nil) -> [CheckResult] {
         func guarded(_ name: String, _ body: () throws(CUDAError) -> Void) {
             if let only, !only.contains(name) { return }
@@ -47,6 +47,7 @@ public final class CUDASelfTest {
         guarded("attention") { () throws(CUDAError) in try attentionChecks(quick: quick) }
         // Last: a fault in the newest kernel must not hide the results of the others.
         guarded("gemm-wgmma") { () throws(CUDAError) in try wgmmaChecks(quick: quick) }
+        guarded("gemm-wgmma-ln") { () throws(CUDAError) in try wgmmaLayerNormChecks(quick: quick) }
         return results
     }
 

@@ -7,7 +7,7 @@ import LowBitCore
 ///
 ///     qkv  = GEMM_q1(x) + b                      [tokens, 3·hidden]   (8-bit: x's codes from the LN before)
 ///     ctx  = attention(qkv, lengths)             [tokens, hidden]     (fused, reads qkv in place)
-///     x1   = LN(GEMM_q2(ctx) + b + x)            → fp16 and, for 8-bit q3, per-token codes
+///     x1   = LN(GEMM_q2(ctx) + b + x)            → fp16 and, for 8-bit q3, per-token codes (`normPlacement`)
 ///     up   = GELU(GEMM_q3(x1) + b)               [tokens, intermediate] (8-bit q4: codes from a row kernel; see `geluPlacement`)
 ///     x    = LN(GEMM_q4(up) + b + x1)            → fp16 and, for 8-bit q1 of the next block, codes
 ///
@@ -37,6 +37,22 @@ public final class CUDAEncoder: @unchecked Sendable {
     public var quantizedGelu: GeluForm = .tanh
     /// How an FP8 attention-output or down projection gets its input's codes; changing it needs a new graph.
     public var fp8Handoff: FP8Handoff = .fused
+
+    /// Where the two add + layernorms run; changing it needs a new graph. Default: what
+    /// $LOWBIT_NORM names ("rows" or "epilogue"), else `.rowKernel` (the fused epilogue has not
+    /// run on a GPU yet; scripts/cuda-bench.sh turns it on where its self-test passes).
+    public var normPlacement: NormPlacement = environment("LOWBIT_NORM").flatMap(NormPlacement.init(rawValue:)) ?? .rowKernel
+
+    /// `.rowKernel`: the attention-output and down projections write fp16(x·Wᵀ + b) and a row
+    /// kernel adds the residual, normalizes and writes the codes (`CUDAKernels.layerNorm`).
+    /// `.gemmEpilogue`: those GEMMs do all of it in their epilogue, a cluster of blocks sharing
+    /// each row (`CUDAKernels.gemmWgmmaLayerNorm`: Hopper, hidden = 128·c with c ≤ 8, not W4A8);
+    /// where they cannot, the row kernel runs. Saves the fp16 round trip of the GEMM's result and
+    /// one launch per layernorm; y differs from `.rowKernel` by that fp16 rounding.
+    public enum NormPlacement: String, CaseIterable, Sendable, Codable {
+        case rowKernel = "rows"
+        case gemmEpilogue = "epilogue"
+    }
 
     /// `.perToken`: as for INT8, a row kernel quantizes the attention context and GELU's output per
     /// token (absmax/448). `.fused`: the attention and the up projection's GEMM write e4m3 codes
@@ -207,6 +223,36 @@ public final class CUDAEncoder: @unchecked Sendable {
         }
     }
 
+    /// y = LN(x·Wᵀ + b + residual)·γ + β (with y's codes `quant`): in the GEMM's epilogue where
+    /// `normPlacement` and the operands allow it (then `stage` covers both), else the GEMM into
+    /// `tmp`, then the row kernel (stages `stage`, `normStage`).
+    func gemmAddNorm(_ w: DeviceLinear, _ p: GemmPrecision, x: DeviceMatrix, q: ActivationQuantization?, tmp: DeviceMatrix,
+                     residual: DeviceMatrix, gamma: DeviceBuffer, beta: DeviceBuffer, y: DeviceMatrix, quant: ActivationQuantization?,
+                     stage: EncoderStage, normStage: EncoderStage,
+                     after: ((EncoderStage) throws(CUDAError) -> Void)?) throws(CUDAError) {
+        let ops: GemmOperands?
+        switch p {
+        case .fp16: ops = .fp16
+        case .int8: ops = .eightBit(.int8)
+        case .fp8: ops = .eightBit(.fp8e4m3)
+        case .w4a8: ops = nil
+        }
+        let a = p == .fp16 ? x : q?.codes
+        let b = DeviceMatrix(w.weight, rows: w.out, cols: w.inp)
+        if normPlacement == .gemmEpilogue, let ops, let a,
+           kernels.wgmmaLayerNormUnsupported(ops, a: a, b: b, y: y, residual: residual) == nil {
+            try kernels.gemmWgmmaLayerNorm(ops, a: a, b: b, scaleA: q?.scales, scaleB: w.scales, bias: w.bias, residual: residual,
+                                           gamma: gamma, beta: beta, eps: config.eps, y: y, quant: quant,
+                                           fp8Accumulation: fp8Accumulation)
+            try after?(stage)
+            return
+        }
+        try gemm(w, p, x: x, q: q, y: tmp)
+        try after?(stage)
+        try kernels.layerNorm(tmp, residual: residual, gamma: gamma, beta: beta, eps: config.eps, y: y, quant: quant)
+        try after?(normStage)
+    }
+
     /// Whether the up projection writes e4m3 codes for an FP8 down projection (`fp8Handoff`):
     /// only the Hopper GEMM can, and not from W4A8.
     func upWritesCodes(_ r: EncoderRecipe, _ a: Activations, tokens t: Int) throws(CUDAError) -> Bool {
@@ -269,10 +315,9 @@ public final class CUDAEncoder: @unchecked Sendable {
                 try kernels.quantizeRows(m(a.ctx, h), quant: q)
                 try after?(.quantizeContext)
             }
-            try gemm(try linear(l, 1, r.attentionOutput), r.attentionOutput, x: m(a.ctx, h), q: ctxq, y: m(a.tmp, h))
-            try after?(.attentionOutput)
-            try kernels.layerNorm(m(a.tmp, h), residual: m(a.x, h), gamma: g1, beta: b1, eps: config.eps, y: m(a.x1, h), quant: x1q)
-            try after?(.norm1)
+            try gemmAddNorm(try linear(l, 1, r.attentionOutput), r.attentionOutput, x: m(a.ctx, h), q: ctxq, tmp: m(a.tmp, h),
+                            residual: m(a.x, h), gamma: g1, beta: b1, y: m(a.x1, h), quant: x1q,
+                            stage: .attentionOutput, normStage: .norm1, after: after)
             // FFN up: GELU in the GEMM's epilogue or, for an 8-bit down projection, in the quantizing row kernel.
             let geluInGemm = upq == nil || geluPlacement == .gemmEpilogue || fusedUp
             try gemm(try linear(l, 2, r.mlpIn), r.mlpIn, x: m(a.x1, h), q: x1q, y: m(fusedUp ? a.upq : a.up, f), gelu: geluInGemm,
@@ -287,11 +332,9 @@ public final class CUDAEncoder: @unchecked Sendable {
                     try after?(.geluQuantize)
                 }
             }
-            try gemm(try linear(l, 3, r.mlpOut), r.mlpOut, x: m(a.up, f), q: upq, y: m(a.tmp, h))
-            try after?(.mlpOut)
-            try kernels.layerNorm(m(a.tmp, h), residual: m(a.x1, h), gamma: g2, beta: b2, eps: config.eps, y: m(a.x, h),
-                                  quant: l + 1 < config.layers ? xq : nil)
-            try after?(.norm2)
+            try gemmAddNorm(try linear(l, 3, r.mlpOut), r.mlpOut, x: m(a.up, f), q: upq, tmp: m(a.tmp, h),
+                            residual: m(a.x1, h), gamma: g2, beta: b2, y: m(a.x, h), quant: l + 1 < config.layers ? xq : nil,
+                            stage: .mlpOut, normStage: .norm2, after: after)
         }
     }
 

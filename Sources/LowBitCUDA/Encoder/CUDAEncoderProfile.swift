@@ -2,7 +2,9 @@
 /// The 8-bit quantization of a GEMM's input is part of the stage that writes that input
 /// (embeddings, the two add + layernorms), or a stage of its own (`quantizeContext`,
 /// `geluQuantize` or `quantizeUp`: only when the next GEMM is 8-bit; which of the last two
-/// follows `CUDAEncoder.geluPlacement`).
+/// follows `CUDAEncoder.geluPlacement`). With `CUDAEncoder.normPlacement` `.gemmEpilogue`, the
+/// attention-output and down-projection stages include their add + layernorm, and `norm1` /
+/// `norm2` run only where the fused GEMM cannot.
 public enum EncoderStage: String, CaseIterable, Sendable, Codable {
     case embed
     case qkv
@@ -70,6 +72,9 @@ public enum CUDAEncoderProfile {
         /// `quantizedGelu` (raw values); the attention tile (`attentionTileLabel`), and
         /// whether e4m3-writing GEMMs may use TMA stores ("tma") or not ("threads").
         public var fp8Accumulation: String, fp8Handoff: String, quantizedGelu: String, attentionTile: String, e4m3Stores: String
+        /// `CUDAEncoder.normPlacement`'s raw value (with "epilogue", `attn-out` and `mlp-out` include
+        /// their add + layernorm, and the `add-ln` stages appear only where the fused GEMM cannot run).
+        public var norm: String
         public var batch: Int, seq: Int
         public var stages: [Stage]
         /// The sum of the stages (eager) and the same pass as a graph replay, ms.
@@ -130,7 +135,7 @@ public enum CUDAEncoderProfile {
                       fp8Accumulation: encoder.fp8Accumulation.rawValue, fp8Handoff: encoder.fp8Handoff.rawValue,
                       quantizedGelu: encoder.quantizedGelu.rawValue,
                       attentionTile: attentionTileLabel(k, batch: batch, seq: seq),
-                      e4m3Stores: encoder.kernels.e4m3TMAStores ? "tma" : "threads",
+                      e4m3Stores: encoder.kernels.e4m3TMAStores ? "tma" : "threads", norm: encoder.normPlacement.rawValue,
                       batch: batch, seq: seq,
                       stages: stages, eagerMs: stages.reduce(0) { $0 + $1.ms }, graphMs: graphMs)
     }
@@ -146,7 +151,7 @@ public enum CUDAEncoderProfile {
     /// The result as log lines: one "stage …" line per stage, then a "total …" line.
     public static func lines(_ p: Result) -> [String] {
         let head = "model=\(p.model) batch=\(p.batch) seq=\(p.seq) recipe=\(p.recipe) gelu=\(p.gelu) fp8_acc=\(p.fp8Accumulation) "
-            + "fp8_handoff=\(p.fp8Handoff) qgelu=\(p.quantizedGelu) attn_tile=\(p.attentionTile) e4m3_stores=\(p.e4m3Stores)"
+            + "fp8_handoff=\(p.fp8Handoff) qgelu=\(p.quantizedGelu) attn_tile=\(p.attentionTile) e4m3_stores=\(p.e4m3Stores) norm=\(p.norm)"
         return p.stages.map { s in
             let pct = s.percentOfPeak.map { " peak_pct=\(format3($0))" } ?? ""
             return "stage \(head) stage=\(s.stage) runs=\(s.runs) ms=\(format3(s.ms)) share_pct=\(format3(100 * s.ms / p.eagerMs)) "

@@ -3,7 +3,9 @@ extension KernelSources {
     /// Hopper GEMM (sm_90a): TMA loads, `wgmma`, one producer and two consumer warpgroups,
     /// persistent over output tiles, dequantization epilogue fused. See `wgmmaBody`. `output`
     /// `.e4m3` needs a tile without TMA stores.
-    public static func wgmma(_ config: WgmmaConfig, operands: GemmOperands, output: KernelOutput = .fp16) -> Unit {
+    /// `layerNorm`: the add + layernorm epilogue instead (`WgmmaLayerNorm`; fp16 output, no TMA stores).
+    public static func wgmma(_ config: WgmmaConfig, operands: GemmOperands, output: KernelOutput = .fp16,
+                             layerNorm: WgmmaLayerNorm? = nil) -> Unit {
         let (ops, inst, k) : (Int, String, Int)
         switch operands {
         case .fp16: (ops, inst, k) = (2, "f32.f16.f16", 16)
@@ -29,8 +31,10 @@ extension KernelSources {
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)",
                        "-DSTAGING_SLOTS=\(config.slotsPerGroup)", "-DFP8_FAST=\(config.fp8Accumulation == .fast ? 1 : 0)",
                        "-DOUT_E4M3=\(output == .e4m3 ? 1 : 0)"]
-        return Unit(name: wgmmaName(config, operands: operands, output: output), source: commonSource + wgmmaPrimitives + wgmmaHead + mma + wgmmaSource, options: options,
-                    archSpecific: true)
+            + (layerNorm.map { ["-DLN_FUSE=1", "-DCLUSTER=\($0.cluster)", "-DLN_QMODE=\($0.qmode)"] } ?? [])
+        return Unit(name: wgmmaName(config, operands: operands, output: output, layerNorm: layerNorm),
+                    source: commonSource + wgmmaPrimitives + (layerNorm == nil ? "" : rowHelperSource) + wgmmaHead + mma + wgmmaSource,
+                    options: options, archSpecific: true)
     }
 
     /// `wgmmaBody` with its epilogue (between the `// <epilogue>` and `// </epilogue>` marks)
@@ -48,8 +52,9 @@ extension KernelSources {
     }()
 
     /// The unit's name (and cache file stem), known without assembling its source.
-    public static func wgmmaName(_ config: WgmmaConfig, operands: GemmOperands, output: KernelOutput = .fp16) -> String {
-        "wgmma-\(operands)-\(config.name)" + (output == .e4m3 ? "-oe4m3" : "")
+    public static func wgmmaName(_ config: WgmmaConfig, operands: GemmOperands, output: KernelOutput = .fp16,
+                                 layerNorm: WgmmaLayerNorm? = nil) -> String {
+        "wgmma-\(operands)-\(config.name)" + (output == .e4m3 ? "-oe4m3" : "") + (layerNorm.map { "-" + $0.name } ?? "")
     }
 
     /// Hopper (sm_90a) pieces shared by the GEMM and the wgmma attention tiles: the async-proxy fence,
@@ -163,8 +168,36 @@ typedef float acc_t;
 #define ROW_B (64 * OUT_BYTES)               // bytes per staged row of a 64 × 64 piece
 /// Offset of byte b of staged row `row`: 16-byte chunks XOR-swizzled by the offset's bits 7… (TMA's
 /// swizzle over ROW_B-byte rows: row % 8 for 128, (row / 2) % 4 for 64).
-__device__ __forceinline__ u32 stage_off(int row, int b) {
-    return (u32)(row * ROW_B + ((((b) >> 4) ^ ((row * ROW_B >> 7) & (ROW_B / 16 - 1))) << 4) + (b & 15));
+template <int RB> __device__ __forceinline__ u32 stage_off_rb(int row, int b) {
+    return (u32)(row * RB + ((((b) >> 4) ^ ((row * RB >> 7) & (RB / 16 - 1))) << 4) + (b & 15));
+}
+__device__ __forceinline__ u32 stage_off(int row, int b) { return stage_off_rb<ROW_B>(row, b); }
+/// The threads' stores of a staged 64-row piece (rows of 64 elements of EB bytes, laid out as
+/// stage_off_rb<64·EB>) to rows row0…, columns col0… of `out` (row stride ld elements), only
+/// rows < M and columns < N: 64 rows × 4·EB chunks of 16 bytes over the group's 128 threads;
+/// `vec`: out and ld allow whole 16-byte chunks.
+template <int EB>
+__device__ __forceinline__ void store_piece(u32 slot, int t, u8 *out, int ld, int row0, int col0, int M, int N, bool vec) {
+    constexpr int RB = 64 * EB;
+    #pragma unroll
+    for (int q = 0; q < RB / 32; q++) {
+        const int id = 128 * q + t, row = id / (RB / 16), ch = id % (RB / 16);
+        const int gr = row0 + row, gc = col0 + ch * (16 / EB);
+        uint4 v;
+        asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(slot + stage_off_rb<RB>(row, 16 * ch)) : "memory");
+        if (gr >= M || gc >= N) continue;
+        u8 *o = out + ((long)gr * ld + gc) * EB;
+        if (vec && gc + 16 / EB <= N) {
+            *(uint4 *)o = v;
+        } else {
+            for (int e = 0; e < 16 / EB && gc + e < N; e++) {
+                const int b = e * EB;
+                const u32 w = (b < 4 ? v.x : b < 8 ? v.y : b < 12 ? v.z : v.w) >> (8 * (b & 3));
+                if (EB == 1) o[b] = (u8)w; else *(h16 *)(o + b) = (h16)w;
+            }
+        }
+    }
 }
 
 /// A CUtensorMap (128 bytes, 64-byte aligned), encoded by the host with cuTensorMapEncodeTiled.
@@ -215,13 +248,120 @@ __device__ __forceinline__ void release_stage(u32 bar) { mbar_arrive(bar); }
 /// Barrier of one consumer warpgroup (128 threads), id 1 + consumer (0 is __syncthreads).
 __device__ __forceinline__ void consumer_sync(int c) { asm volatile("bar.sync %0, 128;\n" :: "r"(1 + c) : "memory"); }
 
+// LN_FUSE 1 (`wgmmaLayerNorm`): the epilogue ends in the encoder's add + layernorm,
+// Y = LN(dequant(acc) + bias + R)·γ + β over whole rows of N = CLUSTER·BN columns, and with
+// LN_QMODE 1 / 2 also Y's per-token INT8 / FP8 e4m3 codes (Q, scale absmax/127 or /448 in qscale).
+// A cluster of CLUSTER blocks shares each 128-row tile, block r of it taking columns r·BN…; the
+// row statistics (each block's mean and Σ(v − mean)² over its columns, then its |Y| maximum) are
+// exchanged through distributed shared memory (`xchg`). Threads' stores only (TMA_STORE 0).
+#ifndef LN_FUSE
+#define LN_FUSE 0
+#endif
+#ifndef LN_QMODE
+#define LN_QMODE 0
+#endif
+#ifndef CLUSTER
+#define CLUSTER 1
+#endif
+#if LN_FUSE
+#if TMA_STORE || OUT_E4M3
+#error "the layernorm epilogue stores with the threads, in fp16 and codes"
+#endif
+#define LN_PARAMS , const h16 *__restrict__ R, int ldr, const h16 *__restrict__ gamma, const h16 *__restrict__ beta, \
+    float eps, u8 *__restrict__ Q, int ldq, float *__restrict__ qscale
+#define KERNEL_ATTRS __launch_bounds__(384, 1) __cluster_dims__(CLUSTER, 1, 1)
+/// This block's rank in its cluster, the cluster's index and the number of clusters (1-D grid).
+__device__ __forceinline__ u32 cluster_rank() { u32 r; asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r)); return r; }
+__device__ __forceinline__ u32 cluster_index() { u32 r; asm volatile("mov.u32 %0, %%clusterid.x;\n" : "=r"(r)); return r; }
+__device__ __forceinline__ u32 cluster_count() { u32 r; asm volatile("mov.u32 %0, %%nclusterid.x;\n" : "=r"(r)); return r; }
+/// Every thread of every block of the cluster (memory ordered at cluster scope).
+__device__ __forceinline__ void cluster_sync_all() {
+    asm volatile("barrier.cluster.arrive.release;\nbarrier.cluster.wait.acquire;\n" ::: "memory");
+}
+/// The address of this shared-memory location in block `rank` of the cluster.
+__device__ __forceinline__ u32 map_rank(u32 addr, u32 rank) {
+    u32 r; asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(r) : "r"(addr), "r"(rank)); return r;
+}
+/// Waits for phase `parity` of `bar`, whose arrivals come from the cluster's blocks. Bounded: a
+/// missing arrival (a fault in the exchange) traps after 2 s, so the launch fails with an error
+/// instead of hanging the stream.
+__device__ __forceinline__ u32 mbar_try_cluster(u32 bar, u32 parity) {
+    u32 done;
+    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+    return done;
+}
+__device__ __forceinline__ unsigned long long global_ns() {
+    unsigned long long t; asm volatile("mov.u64 %0, %%globaltimer;\n" : "=l"(t)); return t;
+}
+__device__ __forceinline__ void mbar_wait_cluster(u32 bar, u32 parity) {
+    if (mbar_try_cluster(bar, parity)) return;
+    const unsigned long long t0 = global_ns();
+    while (!mbar_try_cluster(bar, parity)) {
+        if (global_ns() - t0 > 2000000000ull) asm volatile("trap;\n");
+    }
+}
+/// One exchange of per-row pairs among the cluster: a 64-row half of a consumer group's tile,
+/// thread quad (lane / 4) holding rows rloc and rloc + 8 (rloc = 16·warp + lane / 4). The quad's
+/// first thread writes (a, b) for those rows into `slot` ([CLUSTER][64] float2) of every block at
+/// this block's rank, then arrives on that block's `bar` (32·CLUSTER arrivals a phase, release at
+/// cluster scope); every thread then waits for the phase `parity` (acquire). Two slots a group,
+/// used in turn: a block writes exchange x + 2 into a slot only after every block sent x + 1,
+/// which each sends only after reading x.
+__device__ __forceinline__ void xchg(u32 slot, u32 bar, u32 parity, int rank, int rloc, int lane, float2 a, float2 b) {
+    if ((lane & 3) == 0) {
+        const u32 off = slot + (u32)(rank * 64 + rloc) * 8;
+        #pragma unroll
+        for (int p = 0; p < CLUSTER; p++) {
+            asm volatile("st.shared::cluster.v2.f32 [%0], {%1, %2};\n" :: "r"(map_rank(off, p)), "f"(a.x), "f"(a.y) : "memory");
+            asm volatile("st.shared::cluster.v2.f32 [%0], {%1, %2};\n" :: "r"(map_rank(off + 64, p)), "f"(b.x), "f"(b.y) : "memory");
+            asm volatile("mbarrier.arrive.release.cluster.shared::cluster.b64 _, [%0];\n" :: "r"(map_rank(bar, p)) : "memory");
+        }
+    }
+    mbar_wait_cluster(bar, parity);
+}
+/// The exchanged pairs of local row `row` in `slot`, block p's at p.
+__device__ __forceinline__ float2 xchg_read(u32 slot, int p, int row) {
+    float2 v;
+    asm volatile("ld.shared.v2.f32 {%0, %1}, [%2];\n" : "=f"(v.x), "=f"(v.y) : "r"(slot + (u32)(p * 64 + row) * 8) : "memory");
+    return v;
+}
+__device__ __forceinline__ float quad_sum(float v) {
+    v += __shfl_xor_sync(0xffffffffu, v, 1);
+    return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+__device__ __forceinline__ float quad_max(float v) {
+    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+    return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+/// The codes of two values (v0 in the low byte) at scale s (inv = __frcp_rn(s)), as the row
+/// kernels give them: INT8 rn(v / s) clamped to ±127 (through v·inv unless near a half-way point,
+/// see i8_codes8), FP8 e4m3(v / s); 0 where s is 0.
+__device__ __forceinline__ u32 code_pair(float v0, float v1, float s, float inv) {
+    if (!(s > 0.0f)) return 0;
+#if LN_QMODE == 1
+    const float t0 = v0 * inv, t1 = v1 * inv;
+    float r0 = rintf(t0), r1 = rintf(t1);
+    if (isinf(inv) || fabsf(fabsf(t0 - r0) - 0.5f) < 1e-4f || fabsf(fabsf(t1 - r1) - 0.5f) < 1e-4f) {
+        r0 = rintf(__fdiv_rn(v0, s)); r1 = rintf(__fdiv_rn(v1, s));
+    }
+    return (u32)code_of<1>(r0) | ((u32)code_of<1>(r1) << 8);
+#else
+    return e4m3x2(__fdiv_rn(v0, s), __fdiv_rn(v1, s));
+#endif
+}
+#else
+#define LN_PARAMS
+#define KERNEL_ATTRS __launch_bounds__(384, 1)
+#endif
+
 """#
 
     static let wgmmaBody = #"""
-extern "C" __global__ void __launch_bounds__(384, 1)
+extern "C" __global__ void KERNEL_ATTRS
 lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMap tmB, const __grid_constant__ TensorMap tmC,
          const float *__restrict__ sa, const float *__restrict__ sb, const h16 *__restrict__ bias,
-         h16 *__restrict__ C, int ldc, int M, int N, int K, int act) {
+         h16 *__restrict__ C, int ldc, int M, int N, int K, int act LN_PARAMS) {
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     const u32 raw = smem_addr(smem_raw);
     const u32 sA = (raw + 1023) & ~1023u;                 // swizzled tiles need 1024-byte alignment
@@ -232,24 +372,45 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
     const u32 full = stg + NCONS * SLOTS * 8192, empty = full + 8 * STAGES, turn = empty + 8 * STAGES;
     // Per consumer: the tile's column scales and bias as f32 (2·BN floats), staged after the
     // main loop so that the epilogue reads shared memory instead of waiting on global loads.
+#if LN_FUSE
+    // LN: the exchange barriers (per consumer two slots), then per consumer 4·BN floats (column
+    // scales, bias, γ, β), then per consumer two exchange slots of CLUSTER × 64 float2.
+    const u32 xbar = turn + 16;
+    float *epi = (float *)(smem_raw + (xbar + 32 - raw));
+    const u32 xbuf = xbar + 32 + NCONS * 4 * BN * 4;
+    const int rank = cluster_rank();
+    // Each cluster takes whole 128-row tiles (clusters c, c + nclusters, …); block r its columns r·BN….
+    const int tilesN = 1, kTiles = (K + BKB - 1) / BKB;
+    const int units = (M + BM - 1) / BM, unit0 = cluster_index(), unitStep = cluster_count();
+#define TILE_N0(u) (rank * BN)
+#else
     float *epi = (float *)(smem_raw + (turn + 16 - raw));
-    const int wg = threadIdx.x >> 7, t = threadIdx.x & 127;
     const int tilesN = (N + BN - 1) / BN, kTiles = (K + BKB - 1) / BKB;
     // Output tiles, N fastest; block b takes tiles b, b + gridDim.x, …
     const int units = tilesN * ((M + BM - 1) / BM), unit0 = blockIdx.x, unitStep = gridDim.x;
+#define TILE_N0(u) (((u) % tilesN) * BN)
+#endif
+    const int wg = threadIdx.x >> 7, t = threadIdx.x & 127;
 #define TILE_M0(u) (((u) / tilesN) * BM)
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) { mbar_init(full + 8 * s, 1); mbar_init(empty + 8 * s, PINGPONG ? 1 : NCONS); }
         mbar_init(turn, 1); mbar_init(turn + 8, 1);
+#if LN_FUSE
+        for (int i = 0; i < 2 * NCONS; i++) mbar_init(xbar + 8 * i, 32 * CLUSTER);
+#endif
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
+#if LN_FUSE
+    cluster_sync_all();                       // every block's barriers exist before any remote arrive
+#else
     __syncthreads();
+#endif
     if (wg == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         if (t == 0) {
             int it = 0;                             // position in the ring
             for (int u = unit0; u < units; u += unitStep) {
-                const int m0 = TILE_M0(u), n0 = (u % tilesN) * BN;
+                const int m0 = TILE_M0(u), n0 = TILE_N0(u);
                 for (int kt = 0; kt < kTiles; kt++, it++) {
                     const int s = SLOT(it);
                     if (it >= STAGES) mbar_wait(empty + 8 * s, ((it / STAGES) - 1) & 1);
@@ -262,16 +423,29 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
     } else {
     asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
     const int c = wg - 1, warp = t >> 5, lane = t & 31;
+#if LN_FUSE
+    float *sbS = epi + c * 4 * BN, *biasS = sbS + BN, *gS = biasS + BN, *btS = gS + BN;
+    // γ and β of this block's columns (the same for every tile), read only after the group's
+    // first barrier below.
+    for (int i = t; i < BN; i += 128) { gS[i] = h2f(gamma[rank * BN + i]); btS[i] = h2f(beta[rank * BN + i]); }
+    const u32 xs = xbuf + c * 2 * CLUSTER * 512, xb = xbar + 16 * c;
+    u32 xc = 0;                               // this group's exchanges so far (slot xc % 2, phase xc / 2)
+    const bool vecY = (((unsigned long)C) & 15) == 0 && (ldc & 7) == 0;
+#if LN_QMODE
+    const bool vecQ = (((unsigned long)Q) & 15) == 0 && (ldq & 15) == 0;
+#endif
+#else
     float *sbS = epi + c * 2 * BN, *biasS = sbS + BN;
+#endif
     const u32 stage = stg + c * SLOTS * 8192;
-#if !TMA_STORE
+#if !TMA_STORE && !LN_FUSE
     const bool vec = (((unsigned long)C) & 15) == 0 && (ldc & (OUT_E4M3 ? 15 : 7)) == 0;
 #endif
     // Cooperative: both groups on every tile, group c on rows 64c…64c + 63. Ping-pong: group c on
     // every other tile (c, c + 2, …), all 128 rows, so that one group's epilogue runs while the
     // other's wgmma keep the tensor cores busy.
     for (int u = unit0 + (PINGPONG ? c * unitStep : 0); u < units; u += (PINGPONG ? 2 : 1) * unitStep) {
-        const int m0 = TILE_M0(u) + (PINGPONG ? 0 : c * 64), n0 = (u % tilesN) * BN;
+        const int m0 = TILE_M0(u) + (PINGPONG ? 0 : c * 64), n0 = TILE_N0(u);
         // The block's q-th tile; the ring position of its first k tile (the producer counts the same way).
         const int q = (u - unit0) / unitStep;
         int it = q * kTiles;
@@ -363,6 +537,142 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
         // fp16 pairs into this group's staging tile (16-byte chunks XOR-swizzled by row), then
         // 16-byte stores of whole row segments (direct 4-byte stores left 16-byte holes per
         // 32-byte sector and made the epilogue cost as much as 15 k tiles).
+#if LN_FUSE
+        // Add + layernorm (+ codes), per 64-row half: v = dequant(acc) + bias + R in registers; the
+        // row's mean and M2 from this block's columns, exchanged and combined (Chan: M2 = Σ M2_p +
+        // BN·Σ (mean_p − mean)², equal counts); Y = (v − mean)·rstd·γ + β; with codes, |Y|'s row
+        // maximum exchanged likewise; then Y (fp16) and the codes through the staging slot.
+        #pragma unroll
+        for (int h = 0; h < HALVES; h++) {
+#if PROMOTE
+            const float *acc = total[h];
+#else
+            const acc_t *acc = d[h];
+#endif
+            const int mh = m0 + 64 * h, rloc = warp * 16 + (lane >> 2);
+            const int gr0 = mh + rloc;
+            float v[NACC];
+            #pragma unroll
+            for (int j = 0; j < BN / 8; j++) {
+                const int i = 8 * j + 2 * (lane & 3);
+                const float2 bb = *(const float2 *)(biasS + i);
+#if OPS != 2
+                const float2 ss = *(const float2 *)(sbS + i);
+#endif
+                #pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    const int gr = gr0 + 8 * e;
+                    const u32 rr = gr < M ? *(const u32 *)(R + (long)gr * ldr + n0 + i) : 0u;
+#if OPS == 2
+                    v[4 * j + 2 * e] = (float)acc[4 * j + 2 * e] + bb.x;
+                    v[4 * j + 2 * e + 1] = (float)acc[4 * j + 2 * e + 1] + bb.y;
+#else
+                    const float sr = saR[h][e];
+                    v[4 * j + 2 * e] = dequant((float)acc[4 * j + 2 * e], sr, ss.x, bb.x);
+                    v[4 * j + 2 * e + 1] = dequant((float)acc[4 * j + 2 * e + 1], sr, ss.y, bb.y);
+#endif
+                    v[4 * j + 2 * e] += h2f((h16)(rr & 0xFFFF));
+                    v[4 * j + 2 * e + 1] += h2f((h16)(rr >> 16));
+                }
+            }
+            float mean[2], rstd[2];
+            {
+                float s0 = 0.0f, s1 = 0.0f;
+                #pragma unroll
+                for (int j = 0; j < BN / 8; j++) { s0 += v[4 * j] + v[4 * j + 1]; s1 += v[4 * j + 2] + v[4 * j + 3]; }
+                const float l0 = quad_sum(s0) * (1.0f / BN), l1 = quad_sum(s1) * (1.0f / BN);
+                float q0 = 0.0f, q1 = 0.0f;
+                #pragma unroll
+                for (int j = 0; j < BN / 8; j++) {
+                    const float a = v[4 * j] - l0, b = v[4 * j + 1] - l0, e = v[4 * j + 2] - l1, f = v[4 * j + 3] - l1;
+                    q0 += a * a + b * b; q1 += e * e + f * f;
+                }
+                q0 = quad_sum(q0); q1 = quad_sum(q1);
+                const u32 slot = xs + (xc & 1) * CLUSTER * 512;
+                xchg(slot, xb + 8 * (xc & 1), (xc >> 1) & 1, rank, rloc, lane, make_float2(l0, q0), make_float2(l1, q1));
+                xc++;
+                #pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    float mt = 0.0f;
+                    #pragma unroll
+                    for (int p = 0; p < CLUSTER; p++) mt += xchg_read(slot, p, rloc + 8 * e).x;
+                    mt *= 1.0f / CLUSTER;
+                    float m2 = 0.0f;
+                    #pragma unroll
+                    for (int p = 0; p < CLUSTER; p++) {
+                        const float2 st = xchg_read(slot, p, rloc + 8 * e);
+                        const float dm = st.x - mt;
+                        m2 += st.y + (float)BN * dm * dm;
+                    }
+                    mean[e] = mt;
+                    rstd[e] = rsqrtf(m2 * (1.0f / (CLUSTER * BN)) + eps);
+                }
+            }
+            float amax[2] = {0.0f, 0.0f};
+            #pragma unroll
+            for (int j = 0; j < BN / 8; j++) {
+                const int i = 8 * j + 2 * (lane & 3);
+                const float2 g = *(const float2 *)(gS + i), b = *(const float2 *)(btS + i);
+                #pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    float &y0 = v[4 * j + 2 * e], &y1 = v[4 * j + 2 * e + 1];
+                    y0 = (y0 - mean[e]) * rstd[e] * g.x + b.x;
+                    y1 = (y1 - mean[e]) * rstd[e] * g.y + b.y;
+                    amax[e] = fmaxf(amax[e], fmaxf(fabsf(y0), fabsf(y1)));
+                }
+            }
+#if LN_QMODE
+            float qs[2], qinv[2];
+            {
+                const float a0 = quad_max(amax[0]), a1 = quad_max(amax[1]);
+                const u32 slot = xs + (xc & 1) * CLUSTER * 512;
+                xchg(slot, xb + 8 * (xc & 1), (xc >> 1) & 1, rank, rloc, lane, make_float2(a0, 0.0f), make_float2(a1, 0.0f));
+                xc++;
+                #pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    float am = 0.0f;
+                    #pragma unroll
+                    for (int p = 0; p < CLUSTER; p++) am = fmaxf(am, xchg_read(slot, p, rloc + 8 * e).x);
+                    // The row kernels' arithmetic: s = absmax / qmax, codes from v / s.
+                    qs[e] = am / (LN_QMODE == 1 ? 127.0f : 448.0f);
+                    qinv[e] = __frcp_rn(qs[e]);
+                    if (rank == 0 && (lane & 3) == 0 && gr0 + 8 * e < M) qscale[gr0 + 8 * e] = qs[e];
+                }
+            }
+#endif
+            #pragma unroll
+            for (int rd = 0; rd < BN / 64; rd++) {
+                #pragma unroll
+                for (int jj = 0; jj < 8; jj++) {
+                    const int j = 8 * rd + jj, cc = 8 * jj + 2 * (lane & 3);
+                    #pragma unroll
+                    for (int e = 0; e < 2; e++) {
+                        const int row = warp * 16 + (lane >> 2) + 8 * e;
+                        asm volatile("st.shared.u32 [%0], %1;\n" :: "r"(stage + stage_off_rb<128>(row, 2 * cc)),
+                                     "r"(pack_h2(v[4 * j + 2 * e], v[4 * j + 2 * e + 1])) : "memory");
+                    }
+                }
+                consumer_sync(c);
+                store_piece<2>(stage, t, (u8 *)C, ldc, mh, n0 + 64 * rd, M, N, vecY);
+                consumer_sync(c);
+#if LN_QMODE
+                #pragma unroll
+                for (int jj = 0; jj < 8; jj++) {
+                    const int j = 8 * rd + jj, cc = 8 * jj + 2 * (lane & 3);
+                    #pragma unroll
+                    for (int e = 0; e < 2; e++) {
+                        const int row = warp * 16 + (lane >> 2) + 8 * e;
+                        const u32 w = code_pair(v[4 * j + 2 * e], v[4 * j + 2 * e + 1], qs[e], qinv[e]);
+                        asm volatile("st.shared.u16 [%0], %1;\n" :: "r"(stage + stage_off_rb<64>(row, cc)), "h"((unsigned short)w) : "memory");
+                    }
+                }
+                consumer_sync(c);
+                store_piece<1>(stage, t, Q, ldq, mh, n0 + 64 * rd, M, N, vecQ);
+                consumer_sync(c);
+#endif
+            }
+        }
+#else
         // (The epilogue's text up to its end mark is instantiated twice, for GELU on and off: see
         // `wgmmaSource`. A run-time `act` test inside the unrolled rounds kept the compiler from
         // overlapping one pair's shared loads and math with the next pair's; the profile put the
@@ -420,37 +730,22 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                 consumer_sync(c);
                 if (t == 0 && n0 + 64 * rd < N) tma_store(&tmC, slot, OUT_BYTES * (n0 + 64 * rd), mh);
 #else
-                // The threads' stores: 64 rows × ROW_B / 16 chunks of 16 bytes over the group's 128 threads.
                 consumer_sync(c);
-                #pragma unroll
-                for (int q = 0; q < ROW_B / 32; q++) {
-                    const int id = 128 * q + t, row = id / (ROW_B / 16), ch = id % (ROW_B / 16);
-                    const int gr = mh + row, gc = n0 + 64 * rd + ch * (16 / OUT_BYTES);
-                    uint4 v;
-                    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(slot + stage_off(row, 16 * ch)) : "memory");
-                    if (gr >= M || gc >= N) continue;
-                    u8 *out = (u8 *)C + ((long)gr * ldc + gc) * OUT_BYTES;
-                    if (vec && gc + 16 / OUT_BYTES <= N) {
-                        *(uint4 *)out = v;
-                    } else {
-                        for (int e = 0; e < 16 / OUT_BYTES && gc + e < N; e++) {
-                            const int b = e * OUT_BYTES;
-                            const u32 w = (b < 4 ? v.x : b < 8 ? v.y : b < 12 ? v.z : v.w) >> (8 * (b & 3));
-                            if (OUT_BYTES == 1) out[b] = (u8)w; else *(h16 *)(out + b) = (h16)w;
-                        }
-                    }
-                }
+                store_piece<OUT_BYTES>(slot, t, (u8 *)C, ldc, mh, n0 + 64 * rd, M, N, vec);
                 consumer_sync(c);             // the staging tile is free for the next round
 #endif
             }
         }
         // </epilogue>
+#endif
     }
 #if TMA_STORE
     if (t == 0) tma_store_wait<0>();          // shared memory stays until the last store is done
 #endif
     }
+#if LN_FUSE
+    cluster_sync_all();                       // no block leaves while the others may still reach its shared memory
+#endif
 }
 """#
 }
@@ -520,6 +815,30 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
     public static func gemmAnyCandidates(_ operands: GemmOperands, fp8Accumulation: FP8Accumulation) -> [WgmmaConfig] {
         guard operands == .eightBit(.fp8e4m3) else { return candidates(operands) }
         return fp8Accumulation == .fast ? candidates(operands).filter { $0.fp8Accumulation == .fast } : []
+    }
+}
+
+/// The Hopper GEMM's add + layernorm epilogue (`CUDAKernels.gemmWgmmaLayerNorm`): `cluster` blocks
+/// (1…8) share each 128-row tile, so N = cluster·bn, exchanging row statistics through distributed
+/// shared memory; `codes` (nil, `.int8` or `.fp8e4m3`): the per-token codes it also writes.
+public struct WgmmaLayerNorm: Sendable, Hashable {
+    public var cluster: Int
+    public var codes: GemmKind?
+    public init(cluster: Int, codes: GemmKind?) { self.cluster = cluster; self.codes = codes }
+    /// The kernel's LN_QMODE: 0 none, 1 INT8, 2 FP8 e4m3.
+    var qmode: Int { codes == .int8 ? 1 : codes == .fp8e4m3 ? 2 : 0 }
+    var name: String { "ln\(cluster)" + (codes.map { "-\($0)" } ?? "") }
+    /// Dynamic shared memory of tile `config` with this epilogue: the plain tile's, then four
+    /// exchange mbarriers, γ and β per consumer (2 × 2 × bn floats) and per consumer two exchange
+    /// slots of cluster × 64 float2.
+    public func sharedBytes(_ config: WgmmaConfig) -> Int { config.sharedBytes + 32 + 16 * config.bn + 2 * 2 * cluster * 512 }
+
+    /// The tiles it runs on: 128 × 128 with a 5-deep ring (6 stages would pass the 227 KB limit),
+    /// cooperative and ping-pong; FP8 with `.promoted` accumulation cooperative only.
+    public static func tiles(_ operands: GemmOperands, fp8Accumulation: FP8Accumulation) -> [WgmmaConfig] {
+        let both = [WgmmaConfig(bn: 128, stages: 5), WgmmaConfig(bn: 128, stages: 5, pingPong: true)]
+        guard operands == .eightBit(.fp8e4m3) else { return both }
+        return fp8Accumulation == .fast ? both.map { $0.accumulating(.fast) } : [both[0]]
     }
 }
 

@@ -58,6 +58,16 @@ public enum KernelSources {
             for c in WgmmaConfig.candidates(ops) {
                 for o in KernelOutput.allCases { u.append(wgmma(c, operands: ops, output: o)) }
             }
+            // The layernorm epilogue at MiniLM's, BERT-base's and BERT-large's widths (3, 6, 8 blocks).
+            for mode in FP8Accumulation.allCases where mode == .fast || ops == .eightBit(.fp8e4m3) {
+                for c in WgmmaLayerNorm.tiles(ops, fp8Accumulation: mode) {
+                    for cluster in [3, 6, 8] {
+                        for codes in [nil, GemmKind.int8, .fp8e4m3] {
+                            u.append(wgmma(c, operands: ops, layerNorm: WgmmaLayerNorm(cluster: cluster, codes: codes)))
+                        }
+                    }
+                }
+            }
         }
         return u
     }

@@ -48,7 +48,7 @@ extension CUDAKernels {
         }
     }
 
-    private func checkQuant(_ q: ActivationQuantization?, rows: Int, n: Int) throws(CUDAError) {
+    func checkQuant(_ q: ActivationQuantization?, rows: Int, n: Int) throws(CUDAError) {
         guard let q else { return }
         guard q.codes.rows == rows, q.codes.cols == n else {
             throw .invalidArgument("quantized output is \(q.codes.rows)×\(q.codes.cols), expected \(rows)×\(n)")

@@ -17,6 +17,10 @@ public final class CUDAKernels: @unchecked Sendable {
     public var gemmConfigOverride: GemmConfig?
     /// Forces one Hopper GEMM tile (bench and tests) where it suits the operands.
     public var wgmmaConfigOverride: WgmmaConfig?
+    /// Forces the tile of `gemmWgmmaLayerNorm` (bench and tests) where it suits the operands.
+    public var layerNormTileOverride: WgmmaConfig?
+    /// `clustersAtOnce`'s answers, by kernel unit.
+    var clusterOccupancy: [String: Int] = [:]
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
     /// The block `attention` runs where the call names no tile (see `AttentionTile`); nil: the

@@ -49,6 +49,19 @@ public struct CUDAFunction: @unchecked Sendable {
                   "cuFuncSetAttribute(\(name), max dynamic smem \(bytes))")
     }
 
+    /// How many clusters of this kernel (compile-time cluster dimensions, `cluster` blocks in x)
+    /// can run at once with this block size and shared memory; nil where the driver has no query.
+    public func maxActiveClusters(cluster: Int, block: (Int, Int, Int), sharedBytes: Int) throws(CUDAError) -> Int? {
+        guard let query = module.context.api.cuOccupancyMaxActiveClusters else { return nil }
+        try module.context.makeCurrent()
+        var config = lb_CUlaunchConfig(gridDimX: UInt32(cluster), gridDimY: 1, gridDimZ: 1, blockDimX: UInt32(block.0),
+                                       blockDimY: UInt32(block.1), blockDimZ: UInt32(block.2), sharedMemBytes: UInt32(sharedBytes),
+                                       hStream: nil, attrs: nil, numAttrs: 0)
+        var count: Int32 = 0
+        try check(query(&count, handle, &config), "cuOccupancyMaxActiveClusters(\(name), cluster \(cluster), smem \(sharedBytes))")
+        return Int(count)
+    }
+
     /// Queues the kernel on `stream` (default: the context's stream).
     public func launch(grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0,
                        stream: CUDAStream? = nil, _ args: [KernelArgument]) throws(CUDAError) {

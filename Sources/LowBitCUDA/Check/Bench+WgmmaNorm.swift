@@ -1,0 +1,51 @@
+/// The add + layernorm GEMM (`gemmWgmmaLayerNorm`) against the pair it replaces — the Hopper GEMM
+/// into an fp16 scratch, then `layerNorm(residual:)` — on the BERT shapes whose N is the hidden
+/// size (attention output, down projection), writing fp16 y and the codes of the same kind (the
+/// separate GEMM on the fastest backend and tile, as `.auto` picks them), each of its tiles. One line per shape and kind: both times (µs), the ratio, the fused GEMM's TOPS.
+extension CUDABench {
+    public func gemmLayerNorm() throws(CUDAError) {
+        guard kernels.wgmmaAvailable else { print("## GEMM + layernorm: not run (device is \(context.device.arch), needs sm_90)"); return }
+        print("## GEMM + add + layernorm fused (cluster per row tile) vs GEMM then row kernel, \(context.device.name)")
+        let shapes = (CUDABench.bertShapes + CUDABench.bertLargeShapes).filter { $0.0 >= 2048 && ($0.1 == 768 || $0.1 == 1024) }
+        // The separate GEMM as the encoder runs it: the fastest backend and tile for the shape.
+        let policy = kernels.backendPolicy
+        kernels.backendPolicy = .auto
+        defer { kernels.backendPolicy = policy }
+        let variants: [(String, GemmOperands, FP8Accumulation)] = [
+            ("int8", .eightBit(.int8), .fast), ("fp8fast", .eightBit(.fp8e4m3), .fast), ("fp16", .fp16, .fast)]
+        for (m, n, k) in shapes {
+            for (name, operands, mode) in variants {
+                var ops = try timingOperands(operands, m: m, n: n, k: k)
+                let residual = DeviceMatrix(try context.upload(rng.halves(m * n, -1, 1)), rows: m, cols: n)
+                let y = DeviceMatrix(try context.allocate(UInt16.self, count: m * n), rows: m, cols: n)
+                let gamma = try context.upload([UInt16](repeating: 0x3C00, count: n)), beta = try context.upload([UInt16](repeating: 0, count: n))
+                let codes = DeviceMatrix(try context.allocator.allocate(m * n), rows: m, cols: n)
+                let scales = try context.allocate(Float.self, count: m)
+                let quant: ActivationQuantization? = operands == .fp16 ? nil
+                    : operands == .eightBit(.int8) ? .int8(codes: codes, scales: scales) : .fp8e4m3(codes: codes, scales: scales)
+                let separate = try time { () throws(CUDAError) in
+                    let (a, b, c) = ops.take()
+                    try kernels.gemmAny(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias, c: c,
+                                        fp8Accumulation: mode)
+                    try kernels.layerNorm(c, residual: residual, gamma: gamma, beta: beta, eps: 1e-12, y: y, quant: quant)
+                }
+                var fused: [(WgmmaConfig, Double)] = []
+                for tile in WgmmaLayerNorm.tiles(operands, fp8Accumulation: mode) {
+                    let t = try time { () throws(CUDAError) in
+                        let (a, b, _) = ops.take()
+                        try kernels.gemmWgmmaLayerNorm(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias,
+                                                       residual: residual, gamma: gamma, beta: beta, eps: 1e-12, y: y, quant: quant,
+                                                       fp8Accumulation: mode, tile: tile)
+                    }
+                    fused.append((tile, t))
+                }
+                guard let best = fused.min(by: { $0.1 < $1.1 }) else { continue }
+                let flops = 2.0 * Double(m) * Double(n) * Double(k)
+                let all = fused.map { "\($0.0.name) \(format3($0.1 * 1e6)) µs" }.joined(separator: ", ")
+                print("gemm-ln \(name) M=\(m) N=\(n) K=\(k): fused \(format3(best.1 * 1e6)) µs (\(format3(flops / best.1 / 1e12)) TOPS, "
+                      + "best \(best.0.name), default \(kernels.layerNormTile(operands, fp8Accumulation: mode).name)) vs separate "
+                      + "\(format3(separate * 1e6)) µs: \(format3(separate / best.1))× | \(all)")
+            }
+        }
+    }
+}
