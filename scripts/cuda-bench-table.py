@@ -83,19 +83,20 @@ for k in keys:
     print("| " + " | ".join(row) + " |")
 
 stages = [fields(l) for l in read("encoder.log").splitlines() if l.startswith("stage ")]
-totals = {(f["model"], f["recipe"], f.get("gelu", "rows")): f for f in map(fields, read("encoder.log").splitlines()) if "eager_sum_ms" in f}
+totals = {(f["model"], f["recipe"], f.get("gelu", "rows"), f.get("norm", "rows")): f
+          for f in map(fields, read("encoder.log").splitlines()) if "eager_sum_ms" in f}
 if stages:
     print("\nWhere the time goes (`lowbit cuda encoder-profile`: one eager pass with an event after each stage, "
           "each stage summed over the layers, median of 5 passes; rates: TOPS for GEMMs and attention, GB/s for "
-          "row kernels):\n")
-    print("| model | batch × seq | recipe | GELU in | stage | ms | share | rate | % of tensor peak |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "row kernels; add + LN in `epilogue`: attn-out and mlp-out include their add + layernorm):\n")
+    print("| model | batch × seq | recipe | GELU in | add + LN in | stage | ms | share | rate | % of tensor peak |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for f in stages:
-        print(f"| {f['model']} | {f['batch']} × {f['seq']} | {f['recipe']} | {f.get('gelu', 'rows')} | {f['stage']} | {f['ms']} | "
-              f"{float(f['share_pct']):.1f} % | {f['rate']} {f['unit']} | {f.get('peak_pct', '–')} |")
-    for (model, recipe, gelu), f in totals.items():
-        print(f"\n{model} {recipe} (GELU in {gelu}): stages sum to {f['eager_sum_ms']} ms eager; the same pass as a graph replay "
-              f"takes {f['graph_ms']} ms.", end="")
+        print(f"| {f['model']} | {f['batch']} × {f['seq']} | {f['recipe']} | {f.get('gelu', 'rows')} | {f.get('norm', 'rows')} | "
+              f"{f['stage']} | {f['ms']} | {float(f['share_pct']):.1f} % | {f['rate']} {f['unit']} | {f.get('peak_pct', '–')} |")
+    for (model, recipe, gelu, norm), f in totals.items():
+        print(f"\n{model} {recipe} (GELU in {gelu}, add + LN in {norm}): stages sum to {f['eager_sum_ms']} ms eager; "
+              f"the same pass as a graph replay takes {f['graph_ms']} ms.", end="")
     print()
 
 gl = [l for l in read("gemm.log").splitlines() if l.startswith("gemm ")]
