@@ -411,6 +411,14 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
             int it = 0;                             // position in the ring
             for (int u = unit0; u < units; u += unitStep) {
                 const int m0 = TILE_M0(u), n0 = TILE_N0(u);
+#if LN_FUSE
+                // The tile's residual rows (BN fp16 each), asked into L2 ahead of the epilogue that reads them.
+                for (int r = 0; r < BM && m0 + r < M; r++) {
+                    const h16 *p = R + (long)(m0 + r) * ldr + n0;
+                    if ((((unsigned long)p) & 15) == 0)
+                        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" :: "l"(p), "r"(BN * 2) : "memory");
+                }
+#endif
                 for (int kt = 0; kt < kTiles; kt++, it++) {
                     const int s = SLOT(it);
                     if (it >= STAGES) mbar_wait(empty + 8 * s, ((it / STAGES) - 1) & 1);
