@@ -70,6 +70,23 @@ import Testing
         #expect(AttentionTile.candidates("bogus") == [.q64])
     }
 
+    /// A tile asked for that cannot run a shape is refused with a reason naming tile, head size
+    /// and device (no silent substitute); `.q64` runs every head size anywhere.
+    @Test func attentionTilesSayWhyTheyCannotRun() {
+        func device(_ major: Int, _ minor: Int) -> CUDADeviceInfo {
+            CUDADeviceInfo(ordinal: 0, name: "GPU \(major).\(minor)", major: major, minor: minor, multiprocessors: 1,
+                           sharedMemoryPerBlockOptin: 1 << 16, l2Bytes: 1 << 20, totalMemory: 1 << 30, clockKHz: 1, driverVersion: 13000)
+        }
+        let hopper = device(9, 0), ada = device(8, 9)
+        for d in [32, 64, 128] { #expect(AttentionTile.q64.unsupported(headDim: d, on: ada) == nil) }
+        #expect(AttentionTile.wg64.unsupported(headDim: 64, on: hopper) == nil)
+        let wg = AttentionTile.wg128.unsupported(headDim: 64, on: ada) ?? ""
+        #expect(wg.contains("wg128") && wg.contains("sm_90a") && wg.contains("sm_89"))
+        let head = AttentionTile.q128r32.unsupported(headDim: 128, on: hopper) ?? ""
+        #expect(head.contains("q128r32") && head.contains("head size 128"))
+        #expect(!AttentionTile.wg64.runs(headDim: 128, on: hopper) && AttentionTile.q128r32.runs(headDim: 32, on: ada))
+    }
+
     /// A timed attention choice goes into `lowbit bench --device cuda --json` with the tiles as
     /// object keys, and the shape key names what the choice depends on.
     @Test func attentionTileChoiceEncodesTilesAsKeys() throws {

@@ -6,7 +6,9 @@
 ///   size 32 or 64): the tensor cores read K and V from shared memory once per 64 queries.
 /// - `.wg128`: `.wg64` with two warpgroups (8 warps × 16 queries), which share each K/V tile loaded
 ///   into shared memory: half the K/V loads per query of `.wg64`.
-/// Where a tile cannot run a shape (`runs(headDim:on:)`), `.q64` runs it.
+/// A tile asked for (the call's `tile:` or `CUDAKernels.attentionTile`) that cannot run a shape
+/// (`runs(headDim:on:)`) is an error (`AttentionTile.unsupported`); the timed choice only
+/// considers tiles that run it, `.q64` runs every shape.
 /// Neither mma.sync tile wins everywhere (H200, 2026-12-06 22:22 UTC, BERT-base's 12 heads × 64):
 /// `.q128r32` is 3–7 % faster with many blocks (B=128 S=256, B=64 S=512), `.q64` 5–15 % faster with
 /// few (B=16 S=256, B=8 S=512, B=128 S=128), so `CUDAKernels.attention` times the tiles per shape
@@ -35,7 +37,8 @@ extension CUDAKernels {
     /// `output` `.e4m3`: o holds unit-scale FP8 codes (`KernelOutput`; sm_89+), ld in bytes.
     /// `tile`: queries per block (nil: `attentionTile`, and where that is nil too the faster tile for
     /// this shape, timed on its first call outside graph capture and remembered — `.q64` until
-    /// then); the result does not depend on it.
+    /// then); the result does not depend on it. A tile asked for that does not run heads of
+    /// `headDim` on this device throws `.invalidArgument` (no silent substitute).
     public func attention(q: DeviceMatrix, k: DeviceMatrix, v: DeviceMatrix, o: DeviceMatrix,
                           batch: Int, seq: Int, heads: Int, headDim: Int, lengths: DeviceBuffer? = nil,
                           causal: Bool = false, scale: Float? = nil, bf16: Bool = false,
@@ -67,7 +70,8 @@ extension CUDAKernels {
             ])
         }
         if let chosen = tile ?? attentionTile {
-            return try run(chosen.runs(headDim: headDim, on: context.device) ? chosen : .q64)
+            if let why = chosen.unsupported(headDim: headDim, on: context.device) { throw .invalidArgument("attention: \(why)") }
+            return try run(chosen)
         }
         let shape = AttentionShape(batch: batch, seq: seq, heads: heads, headDim: headDim, bf16: bf16, output: output, causal: causal)
         if let choice = lock.withLock({ attentionChoices[shape] }) { return try run(choice.tile) }
@@ -115,7 +119,20 @@ extension AttentionTile {
 
     /// Whether this tile runs heads of `headDim` on `device` (wgmma tiles: sm_90 only).
     public func runs(headDim: Int, on device: CUDADeviceInfo) -> Bool {
-        compiles(headDim: headDim) && (!usesWgmma || device.runsSM90a)
+        unsupported(headDim: headDim, on: device) == nil
+    }
+
+    /// Why this tile cannot run heads of `headDim` on `device`, naming tile, head size and device;
+    /// nil where it can.
+    public func unsupported(headDim: Int, on device: CUDADeviceInfo) -> String? {
+        if !compiles(headDim: headDim) {
+            let sizes = self == .q128r32 ? "32 or 64" : self == .q64 ? "32, 64 or 128" : "32 or 64"
+            return "tile \(rawValue) does not run head size \(headDim) (it takes head size \(sizes); q64 takes 32, 64 and 128)"
+        }
+        if usesWgmma && !device.runsSM90a {
+            return "tile \(rawValue) uses wgmma, which needs sm_90a (Hopper); \(device.name) is \(device.arch): use q64 or q128r32"
+        }
+        return nil
     }
 }
 
