@@ -18,15 +18,17 @@ extension CUDASelfTest {
         // K below, at and above one 128-byte stage; 34 row tiles, more than the clusters that run
         // at once, so that clusters (and ping-pong groups) take several.
         let shapes: [(Int, Int, Int)] = quick ? [(200, 768, 256)]
-            : [(200, 384, 768), (129, 768, 3072), (300, 1024, 1024), (4352, 768, 128), (1, 768, 64), (77, 128, 208)]
+            : [(200, 384, 768), (129, 768, 3072), (300, 1024, 1024), (4352, 768, 128), (1, 768, 64), (77, 128, 208),
+               (130, 640, 256)]   // a cluster of 5
         for (m, n, k) in shapes {
             for ops in [GemmOperands.eightBit(.int8), .eightBit(.fp8e4m3), .fp16] {
                 try layerNormGemmCheck(ops, m: m, n: n, k: k, quick: quick)
             }
         }
-        // What it cannot run is refused with the reason, not run wrong: N = 640 is not 128·c, and
-        // 1152 would need a cluster of 9.
-        for n in [640, 1152] {
+        // What it cannot run is refused with the reason, not run wrong: N = 704 is not 128·c, and
+        // 1152 would need a cluster of 9. (N = 640 is 128·5 and runs: the H100 run of 2026-12-07
+        // 12:42 UTC, which expected it refused, failed this check on that mistake alone.)
+        for n in [704, 1152] {
             let a = try context.allocate(UInt8.self, count: 64 * 64), b = try context.allocate(UInt8.self, count: n * 64)
             let y = try context.allocate(UInt16.self, count: 64 * n), g = try context.allocate(UInt16.self, count: n)
             let s = try context.allocate(Float.self, count: max(64, n))

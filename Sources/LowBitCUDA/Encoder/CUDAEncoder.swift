@@ -39,8 +39,8 @@ public final class CUDAEncoder: @unchecked Sendable {
     public var fp8Handoff: FP8Handoff = .fused
 
     /// Where the two add + layernorms run; changing it needs a new graph. Default: what
-    /// $LOWBIT_NORM names ("rows" or "epilogue"), else `.rowKernel` (the fused epilogue has not
-    /// run on a GPU yet; scripts/cuda-bench.sh turns it on where its self-test passes).
+    /// $LOWBIT_NORM names ("rows" or "epilogue"), else `.rowKernel`: the fused epilogue is correct
+    /// but 1.3–2.9× slower than GEMM + row kernel on the H100 (docs/benchmarks.md, 2026-12-07 12:42 UTC).
     public var normPlacement: NormPlacement = environment("LOWBIT_NORM").flatMap(NormPlacement.init(rawValue:)) ?? .rowKernel
 
     /// `.rowKernel`: the attention-output and down projections write fp16(x·Wᵀ + b) and a row
@@ -48,7 +48,8 @@ public final class CUDAEncoder: @unchecked Sendable {
     /// `.gemmEpilogue`: those GEMMs do all of it in their epilogue, a cluster of blocks sharing
     /// each row (`CUDAKernels.gemmWgmmaLayerNorm`: Hopper, hidden = 128·c with c ≤ 8, not W4A8);
     /// where they cannot, the row kernel runs. Saves the fp16 round trip of the GEMM's result and
-    /// one launch per layernorm; y differs from `.rowKernel` by that fp16 rounding.
+    /// one launch per layernorm, but measured slower (see `normPlacement`); y differs from
+    /// `.rowKernel` by that fp16 rounding.
     public enum NormPlacement: String, CaseIterable, Sendable, Codable {
         case rowKernel = "rows"
         case gemmEpilogue = "epilogue"
