@@ -47,5 +47,11 @@ extension CUDABench {
                       + "\(format3(separate * 1e6)) µs: \(format3(separate / best.1))× | \(all)")
             }
         }
+        // How many clusters ran at once per unit (`clustersAtOnce`): blocks in flight against the SMs.
+        let sms = context.device.multiprocessors
+        for (key, clusters) in kernels.lock.withLock({ kernels.clusterOccupancy }).sorted(by: { $0.key < $1.key }) {
+            let c = key.split(separator: "-").first { $0.hasPrefix("ln") }.flatMap { Int($0.dropFirst(2).prefix { $0.isNumber }) }
+            print("gemm-ln clusters at once \(key): \(clusters)" + (c.map { " × \($0) blocks = \(clusters * $0) of \(sms) SMs" } ?? ""))
+        }
     }
 }
