@@ -47,11 +47,50 @@ extension CUDABench {
                       + "\(format3(separate * 1e6)) µs: \(format3(separate / best.1))× | \(all)")
             }
         }
+        try gemmLayerNormAblations(variants)
         // How many clusters ran at once per unit (`clustersAtOnce`): blocks in flight against the SMs.
         let sms = context.device.multiprocessors
         for (key, clusters) in kernels.lock.withLock({ kernels.clusterOccupancy }).sorted(by: { $0.key < $1.key }) {
             let c = key.split(separator: "-").first { $0.hasPrefix("ln") }.flatMap { Int($0.dropFirst(2).prefix { $0.isNumber }) }
             print("gemm-ln clusters at once \(key): \(clusters)" + (c.map { " × \($0) blocks = \(clusters * $0) of \(sms) SMs" } ?? ""))
+        }
+    }
+
+    /// Where the fused kernel's time goes: with $LOWBIT_LN_ABLATE (a comma list of
+    /// `WgmmaLayerNorm.ablation` masks, e.g. "1,2,4,7"), each mask and each exchange timed on the
+    /// BERT-base attention-output and down-projection shapes at 32768 rows, 8-bit operands, the
+    /// default tile (the results of a mask other than 0 are wrong: timing only).
+    func gemmLayerNormAblations(_ variants: [(String, GemmOperands, FP8Accumulation)]) throws(CUDAError) {
+        guard let list = environment("LOWBIT_LN_ABLATE") else { return }
+        let masks = [0] + list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        let exchange = kernels.layerNormExchange
+        defer { kernels.layerNormAblation = 0; kernels.layerNormExchange = exchange }
+        for (m, n, k) in [(32768, 768, 768), (32768, 768, 3072)] {
+            for (name, operands, mode) in variants where operands != .fp16 {
+                var ops = try timingOperands(operands, m: m, n: n, k: k)
+                let residual = DeviceMatrix(try context.upload(rng.halves(m * n, -1, 1)), rows: m, cols: n)
+                let y = DeviceMatrix(try context.allocate(UInt16.self, count: m * n), rows: m, cols: n)
+                let gamma = try context.upload([UInt16](repeating: 0x3C00, count: n)), beta = try context.upload([UInt16](repeating: 0, count: n))
+                let codes = DeviceMatrix(try context.allocator.allocate(m * n), rows: m, cols: n)
+                let scales = try context.allocate(Float.self, count: m)
+                let quant: ActivationQuantization = operands == .eightBit(.int8) ? .int8(codes: codes, scales: scales)
+                    : .fp8e4m3(codes: codes, scales: scales)
+                var cells: [String] = []
+                for x in LayerNormExchange.allCases {
+                    for mask in masks {
+                        kernels.layerNormExchange = x; kernels.layerNormAblation = mask
+                        let t = try time { () throws(CUDAError) in
+                            let (a, b, _) = ops.take()
+                            try kernels.gemmWgmmaLayerNorm(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias,
+                                                           residual: residual, gamma: gamma, beta: beta, eps: 1e-12, y: y, quant: quant,
+                                                           fp8Accumulation: mode)
+                        }
+                        cells.append("\(x.rawValue)/\(mask) \(format3(t * 1e6))")
+                    }
+                }
+                print("gemm-ln-ablate \(name) M=\(m) N=\(n) K=\(k) µs by exchange/mask (1 no exchange, 2 no residual, 4 no stores): "
+                      + cells.joined(separator: ", "))
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ extension KernelSources {
                        "-DPINGPONG=\(config.pingPong ? 1 : 0)", "-DTMA_STORE=\(config.tmaStore ? 1 : 0)",
                        "-DSTAGING_SLOTS=\(config.slotsPerGroup)", "-DFP8_FAST=\(config.fp8Accumulation == .fast ? 1 : 0)",
                        "-DOUT_E4M3=\(output == .e4m3 ? 1 : 0)"]
-            + (layerNorm.map { ["-DLN_FUSE=1", "-DCLUSTER=\($0.cluster)", "-DLN_QMODE=\($0.qmode)"] } ?? [])
+            + (layerNorm?.options ?? [])
         return Unit(name: wgmmaName(config, operands: operands, output: output, layerNorm: layerNorm),
                     source: commonSource + wgmmaPrimitives + (layerNorm == nil ? "" : rowHelperSource) + wgmmaHead + mma + wgmmaSource,
                     options: options, archSpecific: true)
@@ -96,7 +96,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
         for (int s = 0; s < STAGES; s++) { mbar_init(full + 8 * s, 1); mbar_init(empty + 8 * s, PINGPONG ? 1 : NCONS); }
         mbar_init(turn, 1); mbar_init(turn + 8, 1);
 #if LN_FUSE
-        for (int i = 0; i < 2 * NCONS; i++) mbar_init(xbar + 8 * i, 32 * CLUSTER);
+        for (int i = 0; i < 2 * NCONS; i++) mbar_init(xbar + 8 * i, LN_XCHG_ASYNC ? 1 : 32 * CLUSTER);
 #endif
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
@@ -270,7 +270,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                 #pragma unroll
                 for (int e = 0; e < 2; e++) {
                     const int gr = gr0 + 8 * e;
-                    const u32 rr = gr < M ? *(const u32 *)(R + (long)gr * ldr + n0 + i) : 0u;
+                    const u32 rr = !(LN_ABLATE & 2) && gr < M ? *(const u32 *)(R + (long)gr * ldr + n0 + i) : 0u;
 #if OPS == 2
                     v[4 * j + 2 * e] = (float)acc[4 * j + 2 * e] + bb.x;
                     v[4 * j + 2 * e + 1] = (float)acc[4 * j + 2 * e + 1] + bb.y;
@@ -296,8 +296,12 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                     q0 += a * a + b * b; q1 += e * e + f * f;
                 }
                 q0 = quad_sum(q0); q1 = quad_sum(q1);
+#if LN_ABLATE & 1
+                mean[0] = l0; mean[1] = l1;
+                rstd[0] = rsqrtf(q0 * (1.0f / BN) + eps); rstd[1] = rsqrtf(q1 * (1.0f / BN) + eps);
+#else
                 const u32 slot = xs + (xc & 1) * CLUSTER * 512;
-                xchg(slot, xb + 8 * (xc & 1), (xc >> 1) & 1, rank, rloc, lane, make_float2(l0, q0), make_float2(l1, q1));
+                xchg(slot, xb + 8 * (xc & 1), (xc >> 1) & 1, rank, rloc, t, make_float2(l0, q0), make_float2(l1, q1));
                 xc++;
                 #pragma unroll
                 for (int e = 0; e < 2; e++) {
@@ -315,6 +319,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                     mean[e] = mt;
                     rstd[e] = rsqrtf(m2 * (1.0f / (CLUSTER * BN)) + eps);
                 }
+#endif
             }
             float amax[2] = {0.0f, 0.0f};
             #pragma unroll
@@ -333,14 +338,20 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
             float qs[2], qinv[2];
             {
                 const float a0 = quad_max(amax[0]), a1 = quad_max(amax[1]);
+#if !(LN_ABLATE & 1)
                 const u32 slot = xs + (xc & 1) * CLUSTER * 512;
-                xchg(slot, xb + 8 * (xc & 1), (xc >> 1) & 1, rank, rloc, lane, make_float2(a0, 0.0f), make_float2(a1, 0.0f));
+                xchg(slot, xb + 8 * (xc & 1), (xc >> 1) & 1, rank, rloc, t, make_float2(a0, 0.0f), make_float2(a1, 0.0f));
                 xc++;
+#endif
                 #pragma unroll
                 for (int e = 0; e < 2; e++) {
+#if LN_ABLATE & 1
+                    const float am = e ? a1 : a0;
+#else
                     float am = 0.0f;
                     #pragma unroll
                     for (int p = 0; p < CLUSTER; p++) am = fmaxf(am, xchg_read(slot, p, rloc + 8 * e).x);
+#endif
                     // The row kernels' arithmetic: s = absmax / qmax, codes from v / s.
                     qs[e] = am / (LN_QMODE == 1 ? 127.0f : 448.0f);
                     qinv[e] = __frcp_rn(qs[e]);
@@ -361,7 +372,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                     }
                 }
                 consumer_sync(c);
-                store_piece<2>(stage, t, (u8 *)C, ldc, mh, n0 + 64 * rd, M, N, vecY);
+                if (!(LN_ABLATE & 4)) store_piece<2>(stage, t, (u8 *)C, ldc, mh, n0 + 64 * rd, M, N, vecY);
                 consumer_sync(c);
 #if LN_QMODE
                 #pragma unroll
@@ -375,7 +386,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                     }
                 }
                 consumer_sync(c);
-                store_piece<1>(stage, t, Q, ldq, mh, n0 + 64 * rd, M, N, vecQ);
+                if (!(LN_ABLATE & 4)) store_piece<1>(stage, t, Q, ldq, mh, n0 + 64 * rd, M, N, vecQ);
                 consumer_sync(c);
 #endif
             }

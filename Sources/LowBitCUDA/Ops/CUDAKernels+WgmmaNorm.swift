@@ -54,7 +54,8 @@ extension CUDAKernels {
         case .fp8e4m3?: codes = .fp8e4m3
         case nil: break
         }
-        let ln = WgmmaLayerNorm(cluster: n / cfg.bn, codes: codes)
+        var ln = WgmmaLayerNorm(cluster: n / cfg.bn, codes: codes, exchange: layerNormExchange)
+        ln.ablation = layerNormAblation
         let elem = operands == .fp16 ? 2 : 1
         let mapA = try TensorMap(context: context, address: a.address, rows: m, rowBytes: k * elem, strideBytes: a.ld * elem, boxRows: 128)
         let mapB = try TensorMap(context: context, address: b.address, rows: n, rowBytes: k * elem, strideBytes: b.ld * elem,

@@ -19,6 +19,11 @@ public final class CUDAKernels: @unchecked Sendable {
     public var wgmmaConfigOverride: WgmmaConfig?
     /// Forces the tile of `gemmWgmmaLayerNorm` (bench and tests) where it suits the operands.
     public var layerNormTileOverride: WgmmaConfig?
+    /// How `gemmWgmmaLayerNorm`'s blocks exchange row statistics: $LOWBIT_LN_EXCHANGE ("async" or
+    /// "release"), else `.asyncStore`.
+    public var layerNormExchange: LayerNormExchange = environment("LOWBIT_LN_EXCHANGE").flatMap(LayerNormExchange.init(rawValue:)) ?? .asyncStore
+    /// `WgmmaLayerNorm.ablation` for `gemmWgmmaLayerNorm` (timing only: `cuda bench ln`); 0 otherwise.
+    var layerNormAblation = 0
     /// `clustersAtOnce`'s answers, by kernel unit.
     var clusterOccupancy: [String: Int] = [:]
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
