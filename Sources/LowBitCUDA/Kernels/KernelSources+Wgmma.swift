@@ -96,7 +96,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
         for (int s = 0; s < STAGES; s++) { mbar_init(full + 8 * s, 1); mbar_init(empty + 8 * s, PINGPONG ? 1 : NCONS); }
         mbar_init(turn, 1); mbar_init(turn + 8, 1);
 #if LN_FUSE
-        for (int i = 0; i < 2 * NCONS; i++) mbar_init(xbar + 8 * i, LN_XCHG_ASYNC ? 1 : 32 * CLUSTER);
+        for (int i = 0; i < 2 * NCONS; i++) mbar_init(xbar + 8 * i, 1);
 #endif
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
@@ -283,6 +283,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                     v[4 * j + 2 * e + 1] += h2f((h16)(rr >> 16));
                 }
             }
+#if !(LN_ABLATE & 8)
             float mean[2], rstd[2];
             {
                 float s0 = 0.0f, s1 = 0.0f;
@@ -359,6 +360,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                 }
             }
 #endif
+#endif
             #pragma unroll
             for (int rd = 0; rd < BN / 64; rd++) {
                 #pragma unroll
@@ -374,7 +376,7 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
                 consumer_sync(c);
                 if (!(LN_ABLATE & 4)) store_piece<2>(stage, t, (u8 *)C, ldc, mh, n0 + 64 * rd, M, N, vecY);
                 consumer_sync(c);
-#if LN_QMODE
+#if LN_QMODE && !(LN_ABLATE & 8)
                 #pragma unroll
                 for (int jj = 0; jj < 8; jj++) {
                     const int j = 8 * rd + jj, cc = 8 * jj + 2 * (lane & 3);

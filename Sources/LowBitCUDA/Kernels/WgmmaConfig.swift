@@ -74,26 +74,21 @@ public struct WgmmaConfig: Sendable, Hashable, Codable, CustomStringConvertible 
 public struct WgmmaLayerNorm: Sendable, Hashable {
     public var cluster: Int
     public var codes: GemmKind?
-    /// How the row statistics travel between the cluster's blocks.
-    public var exchange: LayerNormExchange
     /// Timing only (`cuda bench ln` with `$LOWBIT_LN_ABLATE`): parts of the epilogue left out, so
     /// that their cost shows; the results are then wrong. Bits: 1 the exchange (each block
     /// normalizes with its own columns' statistics), 2 the residual loads, 4 the global stores of
-    /// y and the codes. 0 in every real use.
+    /// y and the codes, 8 the layernorm itself (statistics, exchanges, normalization and codes:
+    /// y = dequant(acc) + bias + residual). 0 in every real use.
     var ablation: Int = 0
-    public init(cluster: Int, codes: GemmKind?, exchange: LayerNormExchange = .asyncStore) {
-        self.cluster = cluster; self.codes = codes; self.exchange = exchange
-    }
+    public init(cluster: Int, codes: GemmKind?) { self.cluster = cluster; self.codes = codes }
     /// The kernel's LN_QMODE: 0 none, 1 INT8, 2 FP8 e4m3.
     var qmode: Int { codes == .int8 ? 1 : codes == .fp8e4m3 ? 2 : 0 }
     var name: String {
-        "ln\(cluster)" + (codes.map { "-\($0)" } ?? "") + (exchange == .releaseArrive ? "-rel" : "")
-            + (ablation == 0 ? "" : "-ablate\(ablation)")
+        "ln\(cluster)" + (codes.map { "-\($0)" } ?? "") + (ablation == 0 ? "" : "-ablate\(ablation)")
     }
     /// The kernel's defines.
     var options: [String] {
-        ["-DLN_FUSE=1", "-DCLUSTER=\(cluster)", "-DLN_QMODE=\(qmode)", "-DLN_XCHG_ASYNC=\(exchange == .asyncStore ? 1 : 0)",
-         "-DLN_ABLATE=\(ablation)"]
+        ["-DLN_FUSE=1", "-DCLUSTER=\(cluster)", "-DLN_QMODE=\(qmode)", "-DLN_ABLATE=\(ablation)"]
     }
     /// Dynamic shared memory of tile `config` with this epilogue: the plain tile's, then four
     /// exchange mbarriers, γ and β per consumer (2 × 2 × bn floats) and per consumer two exchange
@@ -107,18 +102,6 @@ public struct WgmmaLayerNorm: Sendable, Hashable {
         guard operands == .eightBit(.fp8e4m3) else { return both }
         return fp8Accumulation == .fast ? both.map { $0.accumulating(.fast) } : [both[0]]
     }
-}
-
-/// How the layernorm epilogue's blocks send each other their row statistics (distributed shared
-/// memory, two slots per consumer group used in turn; the receiver waits on its own mbarrier).
-public enum LayerNormExchange: String, Sendable, Hashable, CaseIterable {
-    /// `st.async` stores that complete bytes on the receiver's mbarrier (one local
-    /// `arrive.expect_tx` a phase): no fence on the sender's side.
-    case asyncStore = "async"
-    /// `st.shared::cluster` stores, then one `mbarrier.arrive.release.cluster` per receiver from
-    /// each sending thread (32 · cluster arrivals a phase): a cluster-scope release each, which
-    /// waits for the thread's earlier global stores.
-    case releaseArrive = "release"
 }
 
 /// How the FP8 Hopper GEMM sums over K (see the kernel's header). Both modes add each k32 step's

@@ -54,7 +54,7 @@ extension CUDAKernels {
         case .fp8e4m3?: codes = .fp8e4m3
         case nil: break
         }
-        var ln = WgmmaLayerNorm(cluster: n / cfg.bn, codes: codes, exchange: layerNormExchange)
+        var ln = WgmmaLayerNorm(cluster: n / cfg.bn, codes: codes)
         ln.ablation = layerNormAblation
         let elem = operands == .fp16 ? 2 : 1
         let mapA = try TensorMap(context: context, address: a.address, rows: m, rowBytes: k * elem, strideBytes: a.ld * elem, boxRows: 128)
@@ -77,12 +77,13 @@ extension CUDAKernels {
     }
 
     /// The tile `gemmWgmmaLayerNorm` takes when none is given: `layerNormTileOverride`, else
-    /// ping-pong (the epilogue, now longer, runs under the other group's main loop) where the
-    /// operands allow it.
+    /// cooperative for 8-bit operands and ping-pong for FP16, the faster ones in `cuda bench ln`
+    /// (H100, 2026-12-07 14:12 UTC: INT8 ping-pong 1.1–1.6× slower than cooperative, FP8 within
+    /// 3 %, FP16 ping-pong up to 10 % faster at M ≥ 16384).
     public func layerNormTile(_ operands: GemmOperands, fp8Accumulation: FP8Accumulation) -> WgmmaConfig {
         let tiles = WgmmaLayerNorm.tiles(operands, fp8Accumulation: fp8Accumulation)
         if let forced = layerNormTileOverride, tiles.contains(forced) { return forced }
-        return tiles.first { $0.pingPong } ?? tiles[0]
+        return operands == .fp16 ? tiles.first { $0.pingPong } ?? tiles[0] : tiles.first { !$0.pingPong } ?? tiles[0]
     }
 
     /// Clusters of `cluster` blocks of `f` that fit on the device at once (the driver's occupancy

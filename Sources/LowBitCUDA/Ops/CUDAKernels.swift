@@ -19,9 +19,6 @@ public final class CUDAKernels: @unchecked Sendable {
     public var wgmmaConfigOverride: WgmmaConfig?
     /// Forces the tile of `gemmWgmmaLayerNorm` (bench and tests) where it suits the operands.
     public var layerNormTileOverride: WgmmaConfig?
-    /// How `gemmWgmmaLayerNorm`'s blocks exchange row statistics: $LOWBIT_LN_EXCHANGE ("async" or
-    /// "release"), else `.asyncStore`.
-    public var layerNormExchange: LayerNormExchange = environment("LOWBIT_LN_EXCHANGE").flatMap(LayerNormExchange.init(rawValue:)) ?? .asyncStore
     /// `WgmmaLayerNorm.ablation` for `gemmWgmmaLayerNorm` (timing only: `cuda bench ln`); 0 otherwise.
     var layerNormAblation = 0
     /// `clustersAtOnce`'s answers, by kernel unit.
