@@ -51,9 +51,8 @@ extension CUDABench {
         try gemmLayerNormAblations(variants)
         // How many clusters ran at once per unit (`clustersAtOnce`): blocks in flight against the SMs.
         let sms = context.device.multiprocessors
-        for (key, clusters) in kernels.lock.withLock({ kernels.clusterOccupancy }).sorted(by: { $0.key < $1.key }) {
-            let c = key.split(separator: "-").first { $0.hasPrefix("ln") }.flatMap { Int($0.dropFirst(2).prefix { $0.isNumber }) }
-            print("gemm-ln clusters at once \(key): \(clusters)" + (c.map { " × \($0) blocks = \(clusters * $0) of \(sms) SMs" } ?? ""))
+        for (key, n) in kernels.lock.withLock({ kernels.clusterOccupancy }).sorted(by: { $0.key < $1.key }) {
+            print("gemm-ln clusters at once \(key): \(n.clusters) × \(n.blocks) blocks = \(n.clusters * n.blocks) of \(sms) SMs")
         }
     }
 

@@ -91,12 +91,12 @@ extension CUDAKernels {
     /// per 16 (H100's GPCs hold 16–18 SMs, and a cluster stays inside one).
     func clustersAtOnce(_ f: CUDAFunction, unit: String, cluster: Int, sharedBytes: Int) throws(CUDAError) -> Int {
         let key = "\(unit)/\(f.name)"
-        if let n = lock.withLock({ clusterOccupancy[key] }) { return n }
+        if let n = lock.withLock({ clusterOccupancy[key] }) { return n.clusters }
         let sms = context.device.multiprocessors
         let n = try f.maxActiveClusters(cluster: cluster, block: (384, 1, 1), sharedBytes: sharedBytes)
             ?? max(1, (sms / 16) * (16 / cluster))
         let kept = max(1, n)
-        lock.withLock { clusterOccupancy[key] = kept }
+        lock.withLock { clusterOccupancy[key] = (kept, cluster) }
         return kept
     }
 }

@@ -21,8 +21,8 @@ public final class CUDAKernels: @unchecked Sendable {
     public var layerNormTileOverride: WgmmaConfig?
     /// `WgmmaLayerNorm.ablation` for `gemmWgmmaLayerNorm` (timing only: `cuda bench ln`); 0 otherwise.
     var layerNormAblation = 0
-    /// `clustersAtOnce`'s answers, by kernel unit.
-    var clusterOccupancy: [String: Int] = [:]
+    /// `clustersAtOnce`'s answers, by kernel unit: clusters resident at once and blocks per cluster.
+    var clusterOccupancy: [String: (clusters: Int, blocks: Int)] = [:]
     /// f32 ones for the FP16 GEMM's scale operands (grown on demand, never shrunk).
     private var ones: DeviceBuffer?
     /// The block `attention` runs where the call names no tile (see `AttentionTile`); nil: the
