@@ -111,12 +111,13 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
             int it = 0;                             // position in the ring
             for (int u = unit0; u < units; u += unitStep) {
                 const int m0 = TILE_M0(u), n0 = TILE_N0(u);
-#if LN_FUSE
-                // The tile's residual rows (BN fp16 each), asked into L2 ahead of the epilogue that reads them.
-                for (int r = 0; r < BM && m0 + r < M; r++) {
-                    const h16 *p = R + (long)(m0 + r) * ldr + n0;
-                    if ((((unsigned long)p) & 15) == 0)
-                        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" :: "l"(p), "r"(BN * 2) : "memory");
+#if LN_FUSE && !(LN_ABLATE & 16)
+                // The tile's residual (128 rows × BN fp16), asked into L2 ahead of the epilogue that
+                // reads it: BN / 64 box prefetches. (One bulk prefetch per row, 128 a tile, made the
+                // kernel slower than its whole epilogue: H100, 2026-12-07.)
+                if (rmap) {
+                    #pragma unroll
+                    for (int x = 0; x < 2 * BN; x += 128) tma_prefetch_l2(&tmC, 2 * n0 + x, m0);
                 }
 #endif
                 for (int kt = 0; kt < kTiles; kt++, it++) {
