@@ -85,7 +85,7 @@ extension CUDABench {
                     }
                     cells.append("\(mask) \(format3(t * 1e6))")
                 }
-                print("gemm-ln-ablate \(name) M=\(m) N=\(n) K=\(k) µs by mask (1 no exchange, 2 no residual, 4 no stores, 8 no layernorm, 16 no prefetch): "
+                print("gemm-ln-ablate \(name) M=\(m) N=\(n) K=\(k) µs by mask (1 no exchange, 2 no residual, 4 no stores, 8 no layernorm): "
                       + cells.joined(separator: ", "))
             }
         }

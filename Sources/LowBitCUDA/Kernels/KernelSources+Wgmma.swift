@@ -111,15 +111,9 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
             int it = 0;                             // position in the ring
             for (int u = unit0; u < units; u += unitStep) {
                 const int m0 = TILE_M0(u), n0 = TILE_N0(u);
-#if LN_FUSE && !(LN_ABLATE & 16)
-                // The tile's residual (128 rows × BN fp16), asked into L2 ahead of the epilogue that
-                // reads it: BN / 64 box prefetches. (One bulk prefetch per row, 128 a tile, made the
-                // kernel slower than its whole epilogue: H100, 2026-12-07.)
-                if (rmap) {
-                    #pragma unroll
-                    for (int x = 0; x < 2 * BN; x += 128) tma_prefetch_l2(&tmC, 2 * n0 + x, m0);
-                }
-#endif
+                // (LN_FUSE: no L2 prefetch of the tile's residual. One bulk prefetch per row, 128 a
+                // tile, made the GEMM alone 3× slower, and TMA box prefetches gained nothing: the
+                // whole kernel was fastest with none, H100 2026-12-07 15:37 UTC.)
                 for (int kt = 0; kt < kTiles; kt++, it++) {
                     const int s = SLOT(it);
                     if (it >= STAGES) mbar_wait(empty + 8 * s, ((it / STAGES) - 1) & 1);

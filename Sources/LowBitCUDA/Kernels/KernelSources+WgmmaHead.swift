@@ -170,11 +170,6 @@ __device__ __forceinline__ void tma_load(u32 dst, const TensorMap *map, u32 bar,
     asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];\n"
                  :: "r"(dst), "l"((unsigned long long)map), "r"(bar), "r"(x), "r"(y) : "memory");
 }
-/// TMA: the box at (x = byte column, y = row) of `map` asked into L2 (no shared memory, no barrier).
-__device__ __forceinline__ void tma_prefetch_l2(const TensorMap *map, int x, int y) {
-    asm volatile("cp.async.bulk.prefetch.tensor.2d.L2.global.tile [%0, {%1, %2}];\n"
-                 :: "l"((unsigned long long)map), "r"(x), "r"(y) : "memory");
-}
 /// TMA store of the swizzled 64-row box at src (128-byte rows, or 64-byte with OUT_E4M3: the
 /// map's box) to (x = byte column, y = row) of `map` (out-of-range parts are not written), as one
 /// bulk group of this thread.
@@ -204,8 +199,6 @@ __device__ __forceinline__ void consumer_sync(int c) { asm volatile("bar.sync %0
 // A cluster of CLUSTER blocks shares each 128-row tile, block r of it taking columns r·BN…; the
 // row statistics (each block's mean and Σ(v − mean)² over its columns, then its |Y| maximum) are
 // exchanged through distributed shared memory (`xchg`). Threads' stores only (TMA_STORE 0).
-// With rmap 1, tmC is a tensor map of R (128-byte boxes of 128 rows), through which the producer
-// asks each tile's residual into L2 ahead of its epilogue (BN / 64 box prefetches a tile).
 #ifndef LN_FUSE
 #define LN_FUSE 0
 #endif
@@ -216,7 +209,7 @@ __device__ __forceinline__ void consumer_sync(int c) { asm volatile("bar.sync %0
 #define CLUSTER 1
 #endif
 // LN_ABLATE (timing only, `WgmmaLayerNorm.ablation`): bit 1 no exchange, 2 no residual loads, 4 no global stores,
-// 8 no layernorm (y = dequant(acc) + bias + R, no codes), 16 no residual prefetch.
+// 8 no layernorm (y = dequant(acc) + bias + R, no codes).
 #ifndef LN_ABLATE
 #define LN_ABLATE 0
 #endif
@@ -225,7 +218,7 @@ __device__ __forceinline__ void consumer_sync(int c) { asm volatile("bar.sync %0
 #error "the layernorm epilogue stores with the threads, in fp16 and codes"
 #endif
 #define LN_PARAMS , const h16 *__restrict__ R, int ldr, const h16 *__restrict__ gamma, const h16 *__restrict__ beta, \
-    float eps, u8 *__restrict__ Q, int ldq, float *__restrict__ qscale, int rmap
+    float eps, u8 *__restrict__ Q, int ldq, float *__restrict__ qscale
 #define KERNEL_ATTRS __launch_bounds__(384, 1) __cluster_dims__(CLUSTER, 1, 1)
 /// This block's rank in its cluster, the cluster's index and the number of clusters (1-D grid).
 __device__ __forceinline__ u32 cluster_rank() { u32 r; asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r)); return r; }

@@ -67,7 +67,7 @@ public enum KernelSources {
                         }
                     }
                     // The timing-only ablations, at BERT-base's width.
-                    for mask in [1, 2, 4, 7, 8, 15, 16, 31] where ops != .fp16 {
+                    for mask in [1, 2, 4, 7, 8, 15] where ops != .fp16 {
                         var ln = WgmmaLayerNorm(cluster: 6, codes: .fp8e4m3)
                         ln.ablation = mask
                         u.append(wgmma(c, operands: ops, layerNorm: ln))

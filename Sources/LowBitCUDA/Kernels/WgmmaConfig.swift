@@ -78,7 +78,7 @@ public struct WgmmaLayerNorm: Sendable, Hashable {
     /// that their cost shows; the results are then wrong. Bits: 1 the exchange (each block
     /// normalizes with its own columns' statistics), 2 the residual loads, 4 the global stores of
     /// y and the codes, 8 the layernorm itself (statistics, exchanges, normalization and codes:
-    /// y = dequant(acc) + bias + residual), 16 the residual's L2 prefetch. 0 in every real use.
+    /// y = dequant(acc) + bias + residual). 0 in every real use.
     var ablation: Int = 0
     public init(cluster: Int, codes: GemmKind?) { self.cluster = cluster; self.codes = codes }
     /// The kernel's LN_QMODE: 0 none, 1 INT8, 2 FP8 e4m3.

@@ -60,13 +60,6 @@ extension CUDAKernels {
         let mapA = try TensorMap(context: context, address: a.address, rows: m, rowBytes: k * elem, strideBytes: a.ld * elem, boxRows: 128)
         let mapB = try TensorMap(context: context, address: b.address, rows: n, rowBytes: k * elem, strideBytes: b.ld * elem,
                                  boxRows: cfg.bn)
-        // The residual's tensor map for the producer's L2 prefetch, where TMA can read it (16-byte
-        // address and row stride); else no prefetch (the map argument is then A's, unused).
-        let elemR = 2
-        let mapR = residual.aligned(16) && (residual.ld * elemR) % 16 == 0
-            ? try TensorMap(context: context, address: residual.address, rows: m, rowBytes: n * elemR,
-                            strideBytes: residual.ld * elemR, boxRows: 128)
-            : nil
         let smem = ln.sharedBytes(cfg)
         let unit = KernelSources.wgmmaName(cfg, operands: operands, layerNorm: ln)
         let f = try function("lb_wgmma", unitNamed: unit, sharedBytes: smem) {
@@ -77,10 +70,10 @@ extension CUDAKernels {
         let mTiles = (m + 127) / 128
         let resident = try clustersAtOnce(f, unit: unit, cluster: ln.cluster, sharedBytes: smem)
         try f.launch(grid: (min(mTiles, resident) * ln.cluster, 1, 1), block: (384, 1, 1), sharedBytes: smem, [
-            .tensorMap(mapA), .tensorMap(mapB), .tensorMap(mapR ?? mapA), .buffer(sa), .buffer(sb), .buffer(bias), y.argument, .int(y.ld),
+            .tensorMap(mapA), .tensorMap(mapB), .tensorMap(mapA), .buffer(sa), .buffer(sb), .buffer(bias), y.argument, .int(y.ld),
             .int(m), .int(n), .int(k * elem), .int(0),
             residual.argument, .int(residual.ld), .buffer(gamma), .buffer(beta), .float32(eps),
-            quant?.codes.argument ?? .pointer(0), .int(quant?.codes.ld ?? 0), .buffer(quant?.scales), .int(mapR == nil ? 0 : 1)])
+            quant?.codes.argument ?? .pointer(0), .int(quant?.codes.ld ?? 0), .buffer(quant?.scales)])
     }
 
     /// The tile `gemmWgmmaLayerNorm` takes when none is given: `layerNormTileOverride`, else
