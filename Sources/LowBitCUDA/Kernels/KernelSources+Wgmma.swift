@@ -111,9 +111,19 @@ lb_wgmma(const __grid_constant__ TensorMap tmA, const __grid_constant__ TensorMa
             int it = 0;                             // position in the ring
             for (int u = unit0; u < units; u += unitStep) {
                 const int m0 = TILE_M0(u), n0 = TILE_N0(u);
-                // (LN_FUSE: no L2 prefetch of the tile's residual. One bulk prefetch per row, 128 a
-                // tile, made the GEMM alone 3× slower, and TMA box prefetches gained nothing: the
-                // whole kernel was fastest with none, H100 2026-12-07 15:37 UTC.)
+#if LN_FUSE
+                // The tile's residual rows (BN fp16 each), asked into L2 ahead of the epilogue that
+                // reads them. (H100, 2026-12-07: these 128 prefetches a tile triple the time of the
+                // GEMM part alone, but with the epilogue on they cost ~3 %: 180.6 µs against 175.2
+                // without any at 32768 × 768 × 768. The kernel without them was not self-tested
+                // before the device time ran out, and one with 2 TMA box prefetches instead failed
+                // its self-test, so this, the form that passed it, stays.)
+                for (int r = 0; r < BM && m0 + r < M; r++) {
+                    const h16 *p = R + (long)(m0 + r) * ldr + n0;
+                    if ((((unsigned long)p) & 15) == 0)
+                        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" :: "l"(p), "r"(BN * 2) : "memory");
+                }
+#endif
                 for (int kt = 0; kt < kTiles; kt++, it++) {
                     const int s = SLOT(it);
                     if (it >= STAGES) mbar_wait(empty + 8 * s, ((it / STAGES) - 1) & 1);
