@@ -16,29 +16,16 @@ extension CUDABench {
         // With $LOWBIT_LN_ABLATE, only the ablations (so that a profiler's launch count finds them).
         for (m, n, k) in shapes where environment("LOWBIT_LN_ABLATE") == nil {
             for (name, operands, mode) in variants {
-                var ops = try timingOperands(operands, m: m, n: n, k: k)
-                let residual = DeviceMatrix(try context.upload(rng.halves(m * n, -1, 1)), rows: m, cols: n)
-                let y = DeviceMatrix(try context.allocate(UInt16.self, count: m * n), rows: m, cols: n)
-                let gamma = try context.upload([UInt16](repeating: 0x3C00, count: n)), beta = try context.upload([UInt16](repeating: 0, count: n))
-                let codes = DeviceMatrix(try context.allocator.allocate(m * n), rows: m, cols: n)
-                let scales = try context.allocate(Float.self, count: m)
-                let quant: ActivationQuantization? = operands == .fp16 ? nil
-                    : operands == .eightBit(.int8) ? .int8(codes: codes, scales: scales) : .fp8e4m3(codes: codes, scales: scales)
+                var p = try layerNormTimingOperands(operands, m: m, n: n, k: k)
                 let separate = try time { () throws(CUDAError) in
-                    let (a, b, c) = ops.take()
-                    try kernels.gemmAny(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias, c: c,
+                    let (a, b, c) = p.gemm.take()
+                    try kernels.gemmAny(operands, a: a, b: b, scaleA: p.gemm.scaleA, scaleB: p.gemm.scaleB, bias: p.gemm.bias, c: c,
                                         fp8Accumulation: mode)
-                    try kernels.layerNorm(c, residual: residual, gamma: gamma, beta: beta, eps: 1e-12, y: y, quant: quant)
+                    try kernels.layerNorm(c, residual: p.residual, gamma: p.gamma, beta: p.beta, eps: 1e-12, y: p.y, quant: p.quant)
                 }
                 var fused: [(WgmmaConfig, Double)] = []
                 for tile in WgmmaLayerNorm.tiles(operands, fp8Accumulation: mode) {
-                    let t = try time { () throws(CUDAError) in
-                        let (a, b, _) = ops.take()
-                        try kernels.gemmWgmmaLayerNorm(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias,
-                                                       residual: residual, gamma: gamma, beta: beta, eps: 1e-12, y: y, quant: quant,
-                                                       fp8Accumulation: mode, tile: tile)
-                    }
-                    fused.append((tile, t))
+                    fused.append((tile, try timeFused(operands, &p, fp8Accumulation: mode, tile: tile)))
                 }
                 guard let best = fused.min(by: { $0.1 < $1.1 }) else { continue }
                 let flops = 2.0 * Double(m) * Double(n) * Double(k)
@@ -66,28 +53,46 @@ extension CUDABench {
         defer { kernels.layerNormAblation = 0 }
         for (m, n, k) in [(32768, 768, 768), (32768, 768, 3072)] {
             for (name, operands, mode) in variants where operands != .fp16 {
-                var ops = try timingOperands(operands, m: m, n: n, k: k)
-                let residual = DeviceMatrix(try context.upload(rng.halves(m * n, -1, 1)), rows: m, cols: n)
-                let y = DeviceMatrix(try context.allocate(UInt16.self, count: m * n), rows: m, cols: n)
-                let gamma = try context.upload([UInt16](repeating: 0x3C00, count: n)), beta = try context.upload([UInt16](repeating: 0, count: n))
-                let codes = DeviceMatrix(try context.allocator.allocate(m * n), rows: m, cols: n)
-                let scales = try context.allocate(Float.self, count: m)
-                let quant: ActivationQuantization = operands == .eightBit(.int8) ? .int8(codes: codes, scales: scales)
-                    : .fp8e4m3(codes: codes, scales: scales)
+                var p = try layerNormTimingOperands(operands, m: m, n: n, k: k)
                 var cells: [String] = []
                 for mask in masks {
                     kernels.layerNormAblation = mask
-                    let t = try time { () throws(CUDAError) in
-                        let (a, b, _) = ops.take()
-                        try kernels.gemmWgmmaLayerNorm(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias,
-                                                       residual: residual, gamma: gamma, beta: beta, eps: 1e-12, y: y, quant: quant,
-                                                       fp8Accumulation: mode)
-                    }
-                    cells.append("\(mask) \(format3(t * 1e6))")
+                    cells.append("\(mask) \(format3(try timeFused(operands, &p, fp8Accumulation: mode, tile: nil) * 1e6))")
                 }
                 print("gemm-ln-ablate \(name) M=\(m) N=\(n) K=\(k) µs by mask (1 no exchange, 2 no residual, 4 no stores, 8 no layernorm): "
                       + cells.joined(separator: ", "))
             }
+        }
+    }
+
+    /// One fused-layernorm timing's operands: the GEMM's (`timingOperands`), a random residual, y,
+    /// γ = 1, β = 0, and for 8-bit operands per-token codes of the same kind with their scales.
+    struct LayerNormTimingOperands {
+        var gemm: GemmTimingOperands
+        let residual: DeviceMatrix, y: DeviceMatrix, gamma: DeviceBuffer, beta: DeviceBuffer
+        let quant: ActivationQuantization?
+    }
+
+    func layerNormTimingOperands(_ operands: GemmOperands, m: Int, n: Int, k: Int) throws(CUDAError) -> LayerNormTimingOperands {
+        let gemm = try timingOperands(operands, m: m, n: n, k: k)
+        let residual = DeviceMatrix(try context.upload(rng.halves(m * n, -1, 1)), rows: m, cols: n)
+        let y = DeviceMatrix(try context.allocate(UInt16.self, count: m * n), rows: m, cols: n)
+        let gamma = try context.upload([UInt16](repeating: 0x3C00, count: n)), beta = try context.upload([UInt16](repeating: 0, count: n))
+        let codes = DeviceMatrix(try context.allocator.allocate(m * n), rows: m, cols: n)
+        let scales = try context.allocate(Float.self, count: m)
+        let quant: ActivationQuantization? = operands == .fp16 ? nil
+            : operands == .eightBit(.int8) ? .int8(codes: codes, scales: scales) : .fp8e4m3(codes: codes, scales: scales)
+        return LayerNormTimingOperands(gemm: gemm, residual: residual, y: y, gamma: gamma, beta: beta, quant: quant)
+    }
+
+    /// Seconds per `gemmWgmmaLayerNorm` call on `p` (`tile` nil: the default tile).
+    func timeFused(_ operands: GemmOperands, _ p: inout LayerNormTimingOperands, fp8Accumulation: FP8Accumulation,
+                   tile: WgmmaConfig?) throws(CUDAError) -> Double {
+        try time { () throws(CUDAError) in
+            let (a, b, _) = p.gemm.take()
+            try kernels.gemmWgmmaLayerNorm(operands, a: a, b: b, scaleA: p.gemm.scaleA, scaleB: p.gemm.scaleB, bias: p.gemm.bias,
+                                           residual: p.residual, gamma: p.gamma, beta: p.beta, eps: 1e-12, y: p.y, quant: p.quant,
+                                           fp8Accumulation: fp8Accumulation, tile: tile)
         }
     }
 }
