@@ -14,7 +14,10 @@ extension CUDABench {
         let variants: [(String, GemmOperands, FP8Accumulation)] = [
             ("int8", .eightBit(.int8), .fast), ("fp8fast", .eightBit(.fp8e4m3), .fast), ("fp16", .fp16, .fast)]
         // With $LOWBIT_LN_ABLATE, only the ablations (so that a profiler's launch count finds them).
-        for (m, n, k) in shapes where environment("LOWBIT_LN_ABLATE") == nil {
+        let ablationMasks = environment("LOWBIT_LN_ABLATE").map { list in
+            [0] + list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        }
+        for (m, n, k) in shapes where ablationMasks == nil {
             for (name, operands, mode) in variants {
                 var p = try layerNormTimingOperands(operands, m: m, n: n, k: k)
                 let separate = try time { () throws(CUDAError) in
@@ -35,7 +38,7 @@ extension CUDABench {
                       + "\(format3(separate * 1e6)) µs: \(format3(separate / best.1))× | \(all)")
             }
         }
-        try gemmLayerNormAblations(variants)
+        if let ablationMasks { try gemmLayerNormAblations(variants, masks: ablationMasks) }
         // How many clusters ran at once per unit (`clustersAtOnce`): blocks in flight against the SMs.
         let sms = context.device.multiprocessors
         for (key, n) in kernels.lock.withLock({ kernels.clusterOccupancy }).sorted(by: { $0.key < $1.key }) {
@@ -43,13 +46,11 @@ extension CUDABench {
         }
     }
 
-    /// Where the fused kernel's time goes: with $LOWBIT_LN_ABLATE (a comma list of
-    /// `WgmmaLayerNorm.ablation` masks, e.g. "1,2,4,7,8,15"), each mask timed on the
+    /// Where the fused kernel's time goes: `masks` (from $LOWBIT_LN_ABLATE, a comma list of
+    /// `WgmmaLayerNorm.ablation` masks, e.g. "1,2,4,7,8,15", after 0), each timed on the
     /// BERT-base attention-output and down-projection shapes at 32768 rows, 8-bit operands, the
     /// default tile (the results of a mask other than 0 are wrong: timing only).
-    func gemmLayerNormAblations(_ variants: [(String, GemmOperands, FP8Accumulation)]) throws(CUDAError) {
-        guard let list = environment("LOWBIT_LN_ABLATE") else { return }
-        let masks = [0] + list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+    func gemmLayerNormAblations(_ variants: [(String, GemmOperands, FP8Accumulation)], masks: [Int]) throws(CUDAError) {
         defer { kernels.layerNormAblation = 0 }
         for (m, n, k) in [(32768, 768, 768), (32768, 768, 3072)] {
             for (name, operands, mode) in variants where operands != .fp16 {
