@@ -5,18 +5,18 @@
 ///
 /// For a profiler run, three environment variables narrow it down (comma lists; unset: all):
 /// LOWBIT_WGMMA_SHAPES (`MxNxK`), LOWBIT_WGMMA_KINDS (`wg-int8` …), LOWBIT_WGMMA_TILES (tile names).
-/// LOWBIT_WGMMA_EPILOGUE=gelu-e4m3 times the FP8 up projection's epilogue instead: GELU, then
-/// unit-scale e4m3 codes (`KernelOutput.e4m3`).
+/// LOWBIT_WGMMA_EPILOGUE changes the epilogue timed: `gelu` (erf GELU, fp16 out), `e4m3`
+/// (unit-scale e4m3 codes out, `KernelOutput.e4m3`) or `gelu-e4m3` (both: the FP8 up projection's).
 extension CUDABench {
     public func gemmWgmma(shapes: [(Int, Int, Int)] = CUDABench.bertShapes + CUDABench.bertLargeShapes) throws(CUDAError) {
         guard kernels.wgmmaAvailable else { print("## GEMM wgmma: not run (device is \(context.device.arch), needs sm_90)"); return }
-        let epilogue = environment("LOWBIT_WGMMA_EPILOGUE")
-        guard epilogue == nil || epilogue == "gelu-e4m3" else {
-            throw .invalidArgument("LOWBIT_WGMMA_EPILOGUE is '\(epilogue!)'; the one value it takes is gelu-e4m3")
+        let epilogue = environment("LOWBIT_WGMMA_EPILOGUE") ?? ""
+        guard ["", "gelu", "e4m3", "gelu-e4m3"].contains(epilogue) else {
+            throw .invalidArgument("LOWBIT_WGMMA_EPILOGUE is '\(epilogue)'; it takes gelu, e4m3 or gelu-e4m3")
         }
-        let geluE4M3 = epilogue == "gelu-e4m3"
-        let output: KernelOutput = geluE4M3 ? .e4m3 : .fp16
-        print("## GEMM wgmma (TMA + wgmma, persistent; C \(geluE4M3 ? "e4m3 = GELU(acc·sa·sb + bias)" : "fp16 = acc·sa·sb + bias")), \(context.device.name)")
+        let gelu = epilogue.hasPrefix("gelu"), output: KernelOutput = epilogue.hasSuffix("e4m3") ? .e4m3 : .fp16
+        let value = gelu ? "GELU(acc·sa·sb + bias)" : "acc·sa·sb + bias"
+        print("## GEMM wgmma (TMA + wgmma, persistent; C \(output == .e4m3 ? "e4m3" : "fp16") = \(value)), \(context.device.name)")
         func only(_ name: String) -> Set<String>? { environment(name).map { Set($0.split(separator: ",").map(String.init)) } }
         let shapeSet = only("LOWBIT_WGMMA_SHAPES"), kindSet = only("LOWBIT_WGMMA_KINDS"), tileSet = only("LOWBIT_WGMMA_TILES")
         let variants: [(String, GemmOperands, FP8Accumulation)] = [
@@ -32,7 +32,7 @@ extension CUDABench {
                     let t = try time { () throws(CUDAError) in
                         let (a, b, c) = ops.take()
                         try kernels.gemmWgmma(operands, a: a, b: b, scaleA: ops.scaleA, scaleB: ops.scaleB, bias: ops.bias, c: c,
-                                              gelu: geluE4M3, output: output)
+                                              gelu: gelu, output: output)
                     }
                     results.append((cfg, t))
                 }
@@ -43,7 +43,7 @@ extension CUDABench {
                 let pct = peak.map { " (\(format3(100 * flops / best.1 / $0))% of peak)" } ?? ""
                 let dflt = kernels.wgmmaDefaultConfig(operands, m: m, n: n, k: k)
                 let all = results.map { "\($0.0.name) \(format3(flops / $0.1 / 1e12))" }.joined(separator: ", ")
-                print("gemm \(name)\(geluE4M3 ? "+gelu-e4m3" : "") M=\(m) N=\(n) K=\(k): \(format3(flops / best.1 / 1e12)) TOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(dflt.name)) | \(all)")
+                print("gemm \(name)\(epilogue.isEmpty ? "" : "+" + epilogue) M=\(m) N=\(n) K=\(k): \(format3(flops / best.1 / 1e12)) TOPS\(pct), \(format3(best.1 * 1e6)) µs, best \(best.0.name) (default \(dflt.name)) | \(all)")
             }
         }
     }
