@@ -35,10 +35,27 @@ struct CUDACommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "selftest", abstract: "Every kernel against its CPU reference: a PASS/FAIL line per check, then 'N passed, M failed'.")
         @Flag(help: "Fewer shapes.") var quick = false
-        @Option(help: "Only these check groups, comma-separated (runtime, rows, gemm, gemm-lt, attention, gemm-wgmma, gemm-wgmma-ln).")
+        @Option(help: "Only these check groups, comma-separated (\(CUDASelfTest.groups.joined(separator: ", "))).")
         var only: String?
+        @Option(help: "Every check group but these, comma-separated.")
+        var skip: String?
+        /// The groups named in `list`; an unknown name is a usage error, so that a typo never
+        /// passes as zero checks run.
+        static func groups(_ list: String, option: String) throws -> Set<String> {
+            let names = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            if let bad = names.first(where: { !CUDASelfTest.groups.contains($0) }) {
+                throw ValidationError("--\(option): no check group '\(bad)' (groups: \(CUDASelfTest.groups.joined(separator: ", ")))")
+            }
+            return Set(names)
+        }
+        func validate() throws {
+            if only != nil && skip != nil { throw ValidationError("--only and --skip: give one of them") }
+            if let only { _ = try Self.groups(only, option: "only") }
+            if let skip { _ = try Self.groups(skip, option: "skip") }
+        }
         func run() throws {
-            let groups = only.map { Set($0.split(separator: ",").map(String.init)) }
+            var groups = try only.map { try Self.groups($0, option: "only") }
+            if let skip { groups = Set(CUDASelfTest.groups).subtracting(try Self.groups(skip, option: "skip")) }
             try CUDACommand.check { try CUDACheck.selfTest(quick: quick, only: groups, say: CUDACommand.say) }
         }
     }

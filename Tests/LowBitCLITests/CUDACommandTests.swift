@@ -38,6 +38,19 @@ struct CUDACommandTests {
         #expect(r.status == 2 && r.stderr.contains("CUDA not available"), "\(r.stderr)")
     }
 
+    /// Check groups are names from `CUDASelfTest.groups`: a typo is a usage error (64, before CUDA
+    /// is touched), never a run of zero checks; --only and --skip exclude each other.
+    @Test(arguments: [
+        (["--only", "gemm-wgmma,atention"], "--only: no check group 'atention' (groups: runtime, rows,"),
+        (["--skip", "ln"], "--skip: no check group 'ln' (groups: runtime, rows,"),
+        (["--only", "rows", "--skip", "gemm"], "--only and --skip: give one of them"),
+    ])
+    func selfTestRefusesUnknownGroups(args: [String], message: String) throws {
+        let r = try CLI.run(["cuda", "selftest"] + args)
+        #expect(r.status == 64, "\(r.status) \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+
     /// bert-base with random weights runs only on the GPU; without one, a clear failure, not a crash.
     @Test func benchBertBase() throws {
         let r = try CLI.run(["bench", "bert-base", "--device", "cuda", "--batch", "1,2", "--seq", "16",

@@ -33,10 +33,13 @@ public final class CUDASelfTest {
 
     public init(kernels: CUDAKernels) { self.kernels = kernels }
 
-    /// All checks; `quick` trims the shape lists; `only`: just the named groups (runtime, rows,
-    /// gemm, gemm-lt, attention, gemm-wgmma, gemm-wgmma-ln).
+    /// The check groups, in the order `runAll` runs them.
+    public static let groups = ["runtime", "rows", "gemm", "gemm-lt", "attention", "gemm-wgmma", "gemm-wgmma-ln"]
+
+    /// All checks; `quick` trims the shape lists; `only`: just the named groups (`groups`).
     public func runAll(quick: Bool = false, only: Set<String>? = nil) -> [CheckResult] {
         func guarded(_ name: String, _ body: () throws(CUDAError) -> Void) {
+            precondition(Self.groups.contains(name), "self-test group \(name) missing from CUDASelfTest.groups")
             if let only, !only.contains(name) { return }
             self.guarded(name, body)
         }
