@@ -48,14 +48,15 @@ struct CUDACommand: ParsableCommand {
             }
             return Set(names)
         }
-        func validate() throws {
+        /// The groups to run (nil: all), from --only or --skip.
+        func selectedGroups() throws -> Set<String>? {
             if only != nil && skip != nil { throw ValidationError("--only and --skip: give one of them") }
-            if let only { _ = try Self.groups(only, option: "only") }
-            if let skip { _ = try Self.groups(skip, option: "skip") }
+            if let skip { return Set(CUDASelfTest.groups).subtracting(try Self.groups(skip, option: "skip")) }
+            return try only.map { try Self.groups($0, option: "only") }
         }
+        func validate() throws { _ = try selectedGroups() }   // usage errors before CUDA is touched
         func run() throws {
-            var groups = try only.map { try Self.groups($0, option: "only") }
-            if let skip { groups = Set(CUDASelfTest.groups).subtracting(try Self.groups(skip, option: "skip")) }
+            let groups = try selectedGroups()
             try CUDACommand.check { try CUDACheck.selfTest(quick: quick, only: groups, say: CUDACommand.say) }
         }
     }
