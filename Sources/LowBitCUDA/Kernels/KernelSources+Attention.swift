@@ -79,6 +79,9 @@ extension KernelSources {
 // 128-byte (64-byte) swizzle once the tiles start 1024-byte aligned: K is a K-major B operand, V
 // (keys × head, head contiguous) an N-major one (transposed). Each K/V byte is then read from
 // shared memory once per 64 queries instead of once per 16.
+// PIPE (with WG): the softmax of key tile kt runs while O += P_{kt−1}·V_{kt−1} is on the tensor
+// cores (one loop iteration issues both products and waits for S first), instead of each product
+// being waited for before the next step.
 // Requirements (host-checked): ldq, ldk, ldv, ldo % 8 == 0 and 16-byte aligned bases.
 #ifndef D
 #define D 64
@@ -94,6 +97,9 @@ extension KernelSources {
 #endif
 #if defined(WG) && ((D != 32 && D != 64) || MF != 1 || (WARPS != 4 && WARPS != 8))
 #error "wgmma attention: one or two warpgroups of 4 warps x 16 queries, D = 32 or 64"
+#endif
+#if defined(PIPE) && !defined(WG)
+#error "the software-pipelined loop (PIPE) is wgmma's (WG)"
 #endif
 #define NT (WARPS * 32)
 #ifdef WG
@@ -147,6 +153,93 @@ __device__ __forceinline__ void load_rows(u32 s, const h16 *g, long ld, int r0, 
     }
 }
 
+/// Masks S (key tile kt of one m16 fragment: rows row0 + (e >> 1)·8, keys kt·64 + 8j + 2t + (e & 1))
+/// where keys reach past kvLen or (causal) past the row, and turns it into probabilities in place
+/// (online softmax): m the running row maxima in log2 units, l the row sums, both rescaled here;
+/// alpha the factor the caller applies to O's accumulators. Scores stay unscaled until the
+/// exponent: scale > 0 (host-checked), so max(scale·s) = scale·max(s), and p = 2^(s·sl2 − m) is
+/// one FMA and one ex2.
+__device__ __forceinline__ void softmax_tile(float (&s)[8][4], float *m, float *l, float *alpha, int kt, int kvLen,
+                                             int causal, int row0, int t, float sl2) {
+    if (causal || (kt + 1) * BKV > kvLen) {
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int key = kt * BKV + j * 8 + t * 2 + (e & 1), row = row0 + (e >> 1) * 8;
+                if (key >= kvLen || (causal && key > row)) s[j][e] = -INFINITY;
+            }
+    }
+    float tmax[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int j = 0; j < 8; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) tmax[e >> 1] = fmaxf(tmax[e >> 1], s[j][e]);
+    float mb[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
+        tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
+        const float mnew = fmaxf(m[r], tmax[r] * sl2);
+        mb[r] = mnew == -INFINITY ? 0.0f : mnew;
+        alpha[r] = ex2_ftz(m[r] - mb[r]);
+        m[r] = mnew;
+        l[r] *= alpha[r];
+    }
+#pragma unroll
+    for (int j = 0; j < 8; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) { s[j][e] = ex2_ftz(fmaf(s[j][e], sl2, -mb[e >> 1])); l[e >> 1] += s[j][e]; }
+}
+
+/// O's accumulators of one m16 fragment (rows g, g + 8) times the rows' alpha.
+__device__ __forceinline__ void rescale_o(float (&o)[D / 8][4], const float *alpha) {
+#pragma unroll
+    for (int i = 0; i < D / 8; i++) { o[i][0] *= alpha[0]; o[i][1] *= alpha[0]; o[i][2] *= alpha[1]; o[i][3] *= alpha[1]; }
+}
+
+/// P (one m16 fragment × 64 keys, the accumulator layout) as four m16n8k16 A fragments (16 keys each).
+__device__ __forceinline__ void pack_p(const float (&s)[8][4], u32 (&pa)[4][4]) {
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        pa[j][0] = pack2(s[2 * j][0], s[2 * j][1]); pa[j][1] = pack2(s[2 * j][2], s[2 * j][3]);
+        pa[j][2] = pack2(s[2 * j + 1][0], s[2 * j + 1][1]); pa[j][3] = pack2(s[2 * j + 1][2], s[2 * j + 1][3]);
+    }
+}
+
+/// This warp's Q fragments (16·MF rows × D) from the swizzled Q tile.
+__device__ __forceinline__ void load_q(u32 sQ, u32 (&qf)[MF][D / 16][4], int warp, int lane) {
+#pragma unroll
+    for (int f = 0; f < MF; f++)
+#pragma unroll
+        for (int ks = 0; ks < D / 16; ks++) {
+            int r = (warp * MF + f) * 16 + (lane & 15), c = ks * 2 + (lane >> 4);
+            ldsm_x4(sQ + aswz(r, c), qf[f][ks][0], qf[f][ks][1], qf[f][ks][2], qf[f][ks][3]);
+        }
+}
+
+#ifdef WG
+/// s = 0 and pinned, before the `wgmma_fence` that precedes `wg_issue_s` (wgmma may not read
+/// accumulators written after the fence).
+__device__ __forceinline__ void zero_s(float (&s)[8][4]) {
+#pragma unroll
+    for (int j = 0; j < 8; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
+    fence_regs<32>(&s[0][0]);
+}
+/// Issues S += Q·K_tileᵀ (64 queries of the warpgroup × 64 keys; s from `zero_s`); not waited.
+/// K (keys × head, head contiguous) is a K-major B operand; k16 step ks is 32 bytes into each row.
+__device__ __forceinline__ void wg_issue_s(float (&s)[8][4], const u32 (&qf)[D / 16][4], u32 tK) {
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ks++) wg_mma_n64<0>(&s[0][0], qf[ks], wg_desc(tK + 32 * ks, 1));
+}
+/// Issues O += P·V_tile; not waited. V (keys × head) is an N-major (transposed) B operand; k16 step
+/// j is keys 16j…, 16 rows further.
+__device__ __forceinline__ void wg_issue_o(float (&o)[D / 8][4], const u32 (&pa)[4][4], u32 tV) {
+#pragma unroll
+    for (int j = 0; j < 4; j++) wg_mma_o<1>(&o[0][0], pa[j], wg_desc(tV + 16 * D * 2 * j, 512));
+}
+#endif
+
 extern "C" __global__ void __launch_bounds__(NT, MIN_BLOCKS)
 lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv, h16 *o, int ldo,
              int seq, const int *lengths, int causal, float scale) {
@@ -167,10 +260,6 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     const int nTiles = (kvLen + BKV - 1) / BKV;
     const float sl2 = scale * 1.4426950408889634f;   // scores in log2 units
 
-    load_rows<BQ>(sQ, qb, ldq, q0, seq);
-    if (nTiles > 0) { load_rows<BKV>(sK, kb, ldk, 0, kvLen); load_rows<BKV>(sV, vb, ldv, 0, kvLen); }
-    cp_async_commit();
-
     float oacc[MF][D / 8][4];
 #pragma unroll
     for (int f = 0; f < MF; f++)
@@ -181,6 +270,81 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     for (int f = 0; f < MF; f++) { mrow[f][0] = mrow[f][1] = -INFINITY; lrow[f][0] = lrow[f][1] = 0.0f; }
     u32 qf[MF][D / 16][4];
     const int qr0 = q0 + warp * 16 * MF + g;       // this thread's rows: qr0 + 16f, + 8
+
+#ifdef PIPE
+    // Software-pipelined: iteration kt issues S_kt = Q·K_ktᵀ and then O += P_{kt−1}·V_{kt−1}, waits
+    // for S_kt only, and runs its softmax while the P·V product is still on the tensor cores; O is
+    // rescaled once that product is done. Load group j holds K_j and V_{j−1} (group 0: Q and K_0),
+    // so iteration kt waits for group kt only; K_j and V_j live in slot j & 1.
+    // The first and last iterations are peeled so that the loop issues and waits the same way every
+    // time: ptxas serializes wgmma (C7514) where it cannot prove a wait precedes each accumulator read.
+    load_rows<BQ>(sQ, qb, ldq, q0, seq);
+    if (nTiles > 0) load_rows<BKV>(sK, kb, ldk, 0, kvLen);
+    cp_async_commit();
+    if (nTiles > 0) {
+        u32 pa[4][4];
+        float s[8][4], alpha[2];
+        // Group kt + 1 into its slots, then wait for group kt (the barrier before: every warp is done
+        // with the slots it overwrites).
+        auto next_group = [&](int kt) {
+            if (kt + 1 < nTiles) load_rows<BKV>(sK + ((kt + 1) & 1) * TILE * 2, kb, ldk, (kt + 1) * BKV, kvLen);
+            load_rows<BKV>(sV + (kt & 1) * TILE * 2, vb, ldv, kt * BKV, kvLen);
+            cp_async_commit();
+            cp_async_wait<1>();
+            fence_async_smem();
+            __syncthreads();
+        };
+        next_group(0);
+        load_q(sQ, qf, warp, lane);
+        fence_regs<D / 4>(&qf[0][0][0]);
+        zero_s(s);
+        wgmma_fence();
+        wg_issue_s(s, qf[0], sK);
+        wgmma_commit();
+        wgmma_wait0();
+        fence_regs<32>(&s[0][0]);
+        fence_regs<D / 4>(&qf[0][0][0]);
+        softmax_tile(s, mrow[0], lrow[0], alpha, 0, kvLen, causal, qr0, t, sl2);
+        pack_p(s, pa);
+        for (int kt = 1; kt < nTiles; kt++) {
+            __syncthreads();
+            next_group(kt);
+            load_q(sQ, qf, warp, lane);
+            fence_regs<D / 4>(&qf[0][0][0]);
+            fence_regs<D / 2>(&oacc[0][0][0]);
+            fence_regs<16>(&pa[0][0]);
+            zero_s(s);
+            wgmma_fence();
+            wg_issue_s(s, qf[0], sK + (kt & 1) * TILE * 2);
+            wgmma_commit();
+            wg_issue_o(oacc[0], pa, sV + ((kt - 1) & 1) * TILE * 2);
+            wgmma_commit();
+            wgmma_wait1();                      // S_kt done, P·V may still run
+            fence_regs<32>(&s[0][0]);
+            fence_regs<D / 4>(&qf[0][0][0]);   // the S wgmma read them until now
+            softmax_tile(s, mrow[0], lrow[0], alpha, kt, kvLen, causal, qr0, t, sl2);
+            wgmma_wait0();
+            fence_regs<D / 2>(&oacc[0][0][0]);
+            fence_regs<16>(&pa[0][0]);          // the P·V wgmma read them until now
+            rescale_o(oacc[0], alpha);
+            pack_p(s, pa);
+        }
+        cp_async_wait<0>();                      // the last group: V_{nTiles−1}
+        fence_async_smem();
+        __syncthreads();
+        fence_regs<D / 2>(&oacc[0][0][0]);
+        fence_regs<16>(&pa[0][0]);
+        wgmma_fence();
+        wg_issue_o(oacc[0], pa, sV + ((nTiles - 1) & 1) * TILE * 2);
+        wgmma_commit();
+        wgmma_wait0();
+        fence_regs<D / 2>(&oacc[0][0][0]);
+        fence_regs<16>(&pa[0][0]);
+    }
+#else
+    load_rows<BQ>(sQ, qb, ldq, q0, seq);
+    if (nTiles > 0) { load_rows<BKV>(sK, kb, ldk, 0, kvLen); load_rows<BKV>(sV, vb, ldv, 0, kvLen); }
+    cp_async_commit();
 
     for (int kt = 0; kt < nTiles; kt++) {
         if (kt + 1 < nTiles) {
@@ -199,34 +363,24 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         // Q's fragments, loaded once; with WG for every key tile: NVRTC 13 gave the registers of Q's
         // fragments, a wgmma A operand live across the loop, to P's (seen in the SASS: the second
         // tile's S was P·Kᵀ), so Q is read from shared memory again (4 ldmatrix a warp per tile).
-        if (Q_EVERY_TILE || kt == 0) {
-#pragma unroll
-            for (int f = 0; f < MF; f++)
-#pragma unroll
-                for (int ks = 0; ks < D / 16; ks++) {
-                    int r = (warp * MF + f) * 16 + (lane & 15), c = ks * 2 + (lane >> 4);
-                    ldsm_x4(sQ + aswz(r, c), qf[f][ks][0], qf[f][ks][1], qf[f][ks][2], qf[f][ks][3]);
-                }
-        }
+        if (Q_EVERY_TILE || kt == 0) load_q(sQ, qf, warp, lane);
         const u32 tK = sK + (kt & 1) * TILE * 2, tV = sV + (kt & 1) * TILE * 2;
 
         // S = Q·Kᵀ for this warp's 16·MF rows × 64 keys: 8 fragments of 16×8 per m16 fragment.
         float s[MF][8][4];
-#pragma unroll
-        for (int f = 0; f < MF; f++)
-#pragma unroll
-            for (int j = 0; j < 8; j++) s[f][j][0] = s[f][j][1] = s[f][j][2] = s[f][j][3] = 0.0f;
 #ifdef WG
-        // K (keys × head, head contiguous) is a K-major B operand; k16 step ks is 32 bytes into each row.
-        fence_regs<32>(&s[0][0][0]);
         fence_regs<D / 4>(&qf[0][0][0]);
+        zero_s(s[0]);
         wgmma_fence();
-#pragma unroll
-        for (int ks = 0; ks < D / 16; ks++) wg_mma_n64<0>(&s[0][0][0], qf[0][ks], wg_desc(tK + 32 * ks, 1));
+        wg_issue_s(s[0], qf[0], tK);
         wgmma_commit();
         wgmma_wait0();
         fence_regs<32>(&s[0][0][0]);
 #else
+#pragma unroll
+        for (int f = 0; f < MF; f++)
+#pragma unroll
+            for (int j = 0; j < 8; j++) s[f][j][0] = s[f][j][1] = s[f][j][2] = s[f][j][3] = 0.0f;
 #pragma unroll
         for (int ks = 0; ks < D / 16; ks++) {
 #pragma unroll
@@ -242,63 +396,21 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
             }
         }
 #endif
-        // Mask (only tiles that reach past kvLen, or every tile with causal), online softmax. Scores stay
-        // unscaled until the exponent: scale > 0 (host-checked), so max(scale·s) = scale·max(s), and
-        // p = 2^(s·sl2 − m) is one FMA and one ex2. Element e of fragment j of m16 fragment f: row
-        // qr0 + 16f + (e >> 1)·8, key kt·64 + 8j + 2t + (e & 1).
-        if (causal || (kt + 1) * BKV > kvLen) {
-#pragma unroll
-            for (int f = 0; f < MF; f++)
-#pragma unroll
-                for (int j = 0; j < 8; j++)
-#pragma unroll
-                    for (int e = 0; e < 4; e++) {
-                        const int key = kt * BKV + j * 8 + t * 2 + (e & 1), row = qr0 + 16 * f + (e >> 1) * 8;
-                        if (key >= kvLen || (causal && key > row)) s[f][j][e] = -INFINITY;
-                    }
-        }
 #pragma unroll
         for (int f = 0; f < MF; f++) {
-            float tmax[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-            for (int j = 0; j < 8; j++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) tmax[e >> 1] = fmaxf(tmax[e >> 1], s[f][j][e]);
-            float alpha[2], mb[2];
-#pragma unroll
-            for (int r = 0; r < 2; r++) {
-                tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
-                tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
-                const float mnew = fmaxf(mrow[f][r], tmax[r] * sl2);
-                mb[r] = mnew == -INFINITY ? 0.0f : mnew;
-                alpha[r] = ex2_ftz(mrow[f][r] - mb[r]);
-                mrow[f][r] = mnew;
-                lrow[f][r] *= alpha[r];
-            }
-#pragma unroll
-            for (int j = 0; j < 8; j++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) { s[f][j][e] = ex2_ftz(fmaf(s[f][j][e], sl2, -mb[e >> 1])); lrow[f][e >> 1] += s[f][j][e]; }
-#pragma unroll
-            for (int i = 0; i < D / 8; i++) {
-                oacc[f][i][0] *= alpha[0]; oacc[f][i][1] *= alpha[0]; oacc[f][i][2] *= alpha[1]; oacc[f][i][3] *= alpha[1];
-            }
+            float alpha[2];
+            softmax_tile(s[f], mrow[f], lrow[f], alpha, kt, kvLen, causal, qr0 + 16 * f, t, sl2);
+            rescale_o(oacc[f], alpha);
         }
 
         // O += P·V: P's accumulator layout is the A-fragment layout of m16n8k16, 16 keys a step.
 #ifdef WG
         u32 pa[4][4];
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            pa[j][0] = pack2(s[0][2 * j][0], s[0][2 * j][1]); pa[j][1] = pack2(s[0][2 * j][2], s[0][2 * j][3]);
-            pa[j][2] = pack2(s[0][2 * j + 1][0], s[0][2 * j + 1][1]); pa[j][3] = pack2(s[0][2 * j + 1][2], s[0][2 * j + 1][3]);
-        }
+        pack_p(s[0], pa);
         fence_regs<D / 2>(&oacc[0][0][0]);
         fence_regs<16>(&pa[0][0]);
         wgmma_fence();
-        // V (keys × head) is an N-major (transposed) B operand; k16 step j is keys 16j…, 16 rows further.
-#pragma unroll
-        for (int j = 0; j < 4; j++) wg_mma_o<1>(&oacc[0][0][0], pa[j], wg_desc(tV + 16 * D * 2 * j, 512));
+        wg_issue_o(oacc[0], pa, tV);
         wgmma_commit();
         wgmma_wait0();
         fence_regs<D / 2>(&oacc[0][0][0]);
@@ -326,7 +438,7 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
 #endif
         __syncthreads();   // the next iteration's prefetch overwrites the slot read here
     }
-
+#endif
     cp_async_wait<0>();   // nothing may stay in flight at exit (no key tile: only Q was loaded)
     // Normalize by the row sums (spread over the quad) and store.
 #pragma unroll
