@@ -64,7 +64,7 @@ extension KernelSources {
 // Masks: keys j ≥ lengths[b] are ignored (lengths may be null: all seq keys), and with causal,
 // keys j > s. A row with no visible key gets zeros.
 // Block: WARPS warps (4 or 8, -WARPS define), 16·MF queries per warp (MF m16 fragments, 1 or 2;
-// BQ = WARPS·16·MF) of one (b, h); keys in tiles of 64, double-buffered with cp.async and shared
+// BQ = WARPS·16·MF) of one (b, h); keys in tiles of 64, in a cp.async ring of STAGES slots (2: double-buffered) shared
 // by the block's warps. With MF = 2 each K/V fragment read from shared memory feeds two MMAs
 // instead of one (D ≤ 64 only: the registers). D (head size, -D define) ∈ {32, 64, 128}.
 // OUT_E4M3: O is written as FP8 e4m3 codes at unit scale (saturating; ldo in bytes), for an
@@ -113,6 +113,12 @@ extension KernelSources {
 // holds twice the accumulators and scores (8 warps, ≤ 255 registers).
 #define MIN_BLOCKS ((MF == 2 ? 8 : D >= 128 ? 8 : 16) / WARPS)
 #define BKV 64
+#ifndef STAGES
+#define STAGES 2               // K/V tiles in the shared-memory ring: STAGES − 1 loads in flight ahead
+#endif
+#if STAGES < 2
+#error "STAGES >= 2"
+#endif
 #define CH (D / 8)             // 16-byte chunks per row
 #define TILE (BKV * D)         // elements per K or V tile
 
@@ -249,7 +255,7 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
 #else
     const u32 sQ = smem_addr(smem);
 #endif
-    const u32 sK = sQ + BQ * D * 2, sV = sK + 2 * TILE * 2;
+    const u32 sK = sQ + BQ * D * 2, sV = sK + STAGES * TILE * 2;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int q0 = blockIdx.x * BQ, h = blockIdx.y, b = blockIdx.z;
     const long base = (long)b * seq;
@@ -275,22 +281,27 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     // Software-pipelined: iteration kt issues S_kt = Q·K_ktᵀ and then O += P_{kt−1}·V_{kt−1}, waits
     // for S_kt only, and runs its softmax while the P·V product is still on the tensor cores; O is
     // rescaled once that product is done. Load group j holds K_j and V_{j−1} (group 0: Q and K_0),
-    // so iteration kt waits for group kt only; K_j and V_j live in slot j & 1.
+    // so iteration kt waits for group kt only; K_j and V_j live in slot j % STAGES.
     // The first and last iterations are peeled so that the loop issues and waits the same way every
     // time: ptxas serializes wgmma (C7514) where it cannot prove a wait precedes each accumulator read.
+    // Group j's loads (always committed, empty past the end, so that the wait counts stay fixed).
+    auto load_group = [&](int j) {
+        if (j < nTiles) load_rows<BKV>(sK + (j % STAGES) * TILE * 2, kb, ldk, j * BKV, kvLen);
+        if (j >= 1 && j - 1 < nTiles) load_rows<BKV>(sV + ((j - 1) % STAGES) * TILE * 2, vb, ldv, (j - 1) * BKV, kvLen);
+        cp_async_commit();
+    };
     load_rows<BQ>(sQ, qb, ldq, q0, seq);
-    if (nTiles > 0) load_rows<BKV>(sK, kb, ldk, 0, kvLen);
-    cp_async_commit();
+    load_group(0);
+#pragma unroll
+    for (int j = 1; j < STAGES - 1; j++) load_group(j);
     if (nTiles > 0) {
         u32 pa[4][4];
         float s[8][4], alpha[2];
-        // Group kt + 1 into its slots, then wait for group kt (the barrier before: every warp is done
-        // with the slots it overwrites).
+        // Group kt + STAGES − 1 into its slots, then wait for group kt (the barrier before: every warp
+        // is done with the slots it overwrites, K_{kt−1}'s and V_{kt−2}'s).
         auto next_group = [&](int kt) {
-            if (kt + 1 < nTiles) load_rows<BKV>(sK + ((kt + 1) & 1) * TILE * 2, kb, ldk, (kt + 1) * BKV, kvLen);
-            load_rows<BKV>(sV + (kt & 1) * TILE * 2, vb, ldv, kt * BKV, kvLen);
-            cp_async_commit();
-            cp_async_wait<1>();
+            load_group(kt + STAGES - 1);
+            cp_async_wait<STAGES - 1>();
             fence_async_smem();
             __syncthreads();
         };
@@ -315,9 +326,9 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
             fence_regs<16>(&pa[0][0]);
             zero_s(s);
             wgmma_fence();
-            wg_issue_s(s, qf[0], sK + (kt & 1) * TILE * 2);
+            wg_issue_s(s, qf[0], sK + (kt % STAGES) * TILE * 2);
             wgmma_commit();
-            wg_issue_o(oacc[0], pa, sV + ((kt - 1) & 1) * TILE * 2);
+            wg_issue_o(oacc[0], pa, sV + ((kt - 1) % STAGES) * TILE * 2);
             wgmma_commit();
             wgmma_wait1();                      // S_kt done, P·V may still run
             fence_regs<32>(&s[0][0]);
@@ -329,33 +340,35 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
             rescale_o(oacc[0], alpha);
             pack_p(s, pa);
         }
-        cp_async_wait<0>();                      // the last group: V_{nTiles−1}
+        cp_async_wait<0>();                      // the rest: V_{nTiles−1}
         fence_async_smem();
         __syncthreads();
         fence_regs<D / 2>(&oacc[0][0][0]);
         fence_regs<16>(&pa[0][0]);
         wgmma_fence();
-        wg_issue_o(oacc[0], pa, sV + ((nTiles - 1) & 1) * TILE * 2);
+        wg_issue_o(oacc[0], pa, sV + ((nTiles - 1) % STAGES) * TILE * 2);
         wgmma_commit();
         wgmma_wait0();
         fence_regs<D / 2>(&oacc[0][0][0]);
         fence_regs<16>(&pa[0][0]);
     }
 #else
+    // Group j: K_j and V_j into slot j % STAGES (group 0 with Q); always committed, empty past the
+    // end, so that iteration kt's wait for group kt keeps STAGES − 1 groups in flight.
+    auto load_group = [&](int j) {
+        if (j < nTiles) {
+            load_rows<BKV>(sK + (j % STAGES) * TILE * 2, kb, ldk, j * BKV, kvLen);
+            load_rows<BKV>(sV + (j % STAGES) * TILE * 2, vb, ldv, j * BKV, kvLen);
+        }
+        cp_async_commit();
+    };
     load_rows<BQ>(sQ, qb, ldq, q0, seq);
-    if (nTiles > 0) { load_rows<BKV>(sK, kb, ldk, 0, kvLen); load_rows<BKV>(sV, vb, ldv, 0, kvLen); }
-    cp_async_commit();
+#pragma unroll
+    for (int j = 0; j < STAGES - 1; j++) load_group(j);
 
     for (int kt = 0; kt < nTiles; kt++) {
-        if (kt + 1 < nTiles) {
-            const int slot = (kt + 1) & 1;
-            load_rows<BKV>(sK + slot * TILE * 2, kb, ldk, (kt + 1) * BKV, kvLen);
-            load_rows<BKV>(sV + slot * TILE * 2, vb, ldv, (kt + 1) * BKV, kvLen);
-            cp_async_commit();
-            cp_async_wait<1>();
-        } else {
-            cp_async_wait<0>();
-        }
+        load_group(kt + STAGES - 1);   // into the slot of tile kt − 1, freed by the barrier ending iteration kt − 1
+        cp_async_wait<STAGES - 1>();
 #ifdef WG
         fence_async_smem();   // this thread's cp.async writes, seen by wgmma's reads (async proxy)
 #endif
@@ -364,7 +377,7 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         // fragments, a wgmma A operand live across the loop, to P's (seen in the SASS: the second
         // tile's S was P·Kᵀ), so Q is read from shared memory again (4 ldmatrix a warp per tile).
         if (Q_EVERY_TILE || kt == 0) load_q(sQ, qf, warp, lane);
-        const u32 tK = sK + (kt & 1) * TILE * 2, tV = sV + (kt & 1) * TILE * 2;
+        const u32 tK = sK + (kt % STAGES) * TILE * 2, tV = sV + (kt % STAGES) * TILE * 2;
 
         // S = Q·Kᵀ for this warp's 16·MF rows × 64 keys: 8 fragments of 16×8 per m16 fragment.
         float s[MF][8][4];

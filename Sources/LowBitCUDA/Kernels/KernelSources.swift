@@ -28,17 +28,20 @@ public enum KernelSources {
 
     /// Fused attention for head size `headDim` ∈ {32, 64, 128}, fp16 or bf16, writing `output`,
     /// `tile`'s block (`AttentionTile.compiles(headDim:)`; the wgmma tiles are sm_90a units).
-    public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16, tile: AttentionTile = .q64) -> Unit {
-        Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
-             source: commonSource + (tile.usesWgmma ? wgmmaPrimitives + attnWgmmaSource : "") + attnSource,
-             options: ["-DD=\(headDim)", "-DWARPS=\(tile.warps)", "-DMF=\(tile.fragments)"] + (bf16 ? ["-DELEM_BF16"] : [])
-                + (output == .e4m3 ? ["-DOUT_E4M3"] : []) + (tile.pipelined ? ["-DPIPE"] : []),
-             archSpecific: tile.usesWgmma)
+    public static func attention(headDim: Int, bf16: Bool, output: KernelOutput = .fp16, tile: AttentionTile = .q64,
+                                 stages: Int? = nil) -> Unit {
+        let stages = stages ?? tile.stages
+        return Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile, stages: stages),
+                    source: commonSource + (tile.usesWgmma ? wgmmaPrimitives + attnWgmmaSource : "") + attnSource,
+                    options: ["-DD=\(headDim)", "-DWARPS=\(tile.warps)", "-DMF=\(tile.fragments)"] + (bf16 ? ["-DELEM_BF16"] : [])
+                        + (output == .e4m3 ? ["-DOUT_E4M3"] : []) + (tile.pipelined ? ["-DPIPE"] : []) + ["-DSTAGES=\(stages)"],
+                    archSpecific: tile.usesWgmma)
     }
 
     /// `attention(…)`'s unit name, without assembling its source.
-    public static func attentionName(headDim: Int, bf16: Bool, output: KernelOutput, tile: AttentionTile) -> String {
+    public static func attentionName(headDim: Int, bf16: Bool, output: KernelOutput, tile: AttentionTile, stages: Int? = nil) -> String {
         "attention-d\(headDim)\(bf16 ? "-bf16" : "")\(output == .e4m3 ? "-oe4m3" : "")\(tile == .q64 ? "" : "-" + tile.rawValue)"
+            + ((stages ?? tile.stages) == tile.stages ? "" : "-s\(stages ?? tile.stages)")
     }
 
     /// Every unit LowBit compiles (for compile checks).

@@ -26,6 +26,8 @@ public enum AttentionTile: String, CaseIterable, Sendable, Codable {
     public var fragments: Int { self == .q128r32 ? 2 : 1 }
     /// Whether the tile's kernel uses sm_90a instructions (wgmma).
     public var usesWgmma: Bool { self == .wg64 || self == .wg128 || pipelined }
+    /// K/V tiles of 64 keys in the block's shared-memory ring (`attentionStages` overrides it).
+    public var stages: Int { 2 }
     /// Whether the tile's key loop overlaps the softmax with the P·V product (`.wg64p`, `.wg128p`).
     public var pipelined: Bool { self == .wg64p || self == .wg128p }
 }
@@ -63,11 +65,14 @@ extension CUDAKernels {
         let scale = scale ?? 1 / Float(headDim).squareRoot()
         guard scale > 0, scale.isFinite else { throw .invalidArgument("attention: scale \(scale) must be positive and finite") }
         if tokens == 0 || heads == 0 { return }
+        if let n = attentionStages, !(2...6).contains(n) {
+            throw .invalidArgument("attention: \(n) K/V stages ($LOWBIT_ATTENTION_STAGES) not in 2…6")
+        }
         func run(_ tile: AttentionTile) throws(CUDAError) {
-            let bq = tile.queries
-            let shared = (bq * headDim + 4 * 64 * headDim) * 2 + (tile.usesWgmma ? 1024 : 0)   // Q tile + 2 stages of K and V (+ alignment)
-            let f = try function("lb_attention", unitNamed: KernelSources.attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile),
-                                 sharedBytes: shared) { KernelSources.attention(headDim: headDim, bf16: bf16, output: output, tile: tile) }
+            let bq = tile.queries, stages = attentionStages ?? tile.stages
+            let shared = (bq * headDim + 2 * stages * 64 * headDim) * 2 + (tile.usesWgmma ? 1024 : 0)   // Q tile + the K/V ring (+ alignment)
+            let f = try function("lb_attention", unitNamed: KernelSources.attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile, stages: stages),
+                                 sharedBytes: shared) { KernelSources.attention(headDim: headDim, bf16: bf16, output: output, tile: tile, stages: stages) }
             try f.launch(grid: ((seq + bq - 1) / bq, heads, batch), block: (32 * tile.warps, 1, 1), sharedBytes: shared, [
                 q.argument, .int(q.ld), k.argument, .int(k.ld), v.argument, .int(v.ld), o.argument, .int(o.ld),
                 .int(seq), .buffer(lengths), .int(causal ? 1 : 0), .float32(scale),

@@ -32,6 +32,10 @@ public final class CUDAKernels: @unchecked Sendable {
     /// `.q64` always): the comma list in $LOWBIT_ATTENTION_TILES (e.g. "q64,q128r32,wg64,wg128");
     /// nil: every tile (`attentionTimedTiles`).
     public var attentionCandidates: [AttentionTile]? = AttentionTile.candidates(environment("LOWBIT_ATTENTION_TILES"))
+    /// K/V tiles in every attention block's shared-memory ring (2 … 6; nil: each tile's
+    /// `AttentionTile.stages`): $LOWBIT_ATTENTION_STAGES, for timing runs. An out-of-range value makes
+    /// `attention` throw.
+    public var attentionStages: Int? = environment("LOWBIT_ATTENTION_STAGES").map { Int($0) ?? 0 }
     /// `attention`'s timed tile choices, by shape.
     var attentionChoices: [AttentionShape: AttentionTileChoice] = [:]
     /// Whether `gemmAny`'s e4m3 output may take the Hopper tiles with TMA stores (false: only the
