@@ -149,11 +149,13 @@ __device__ __forceinline__ void mma16(float *c, const u32 *a, u32 b0, u32 b1) {
 }
 
 /// cp.async of ROWS rows × D elements starting at row r0 of a (b, h) slice; rows ≥ limit → zeros.
+/// Fully unrolled (ROWS·CH is a multiple of the block's threads).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(u32 s, const h16 *g, long ld, int r0, int limit) {
+    static_assert(ROWS * CH % NT == 0, "whole 16-byte chunks per thread");
 #pragma unroll
-    for (int id = threadIdx.x; id < ROWS * CH; id += NT) {
-        int r = id / CH, c = id % CH;
+    for (int i = 0; i < ROWS * CH / NT; i++) {
+        const int id = threadIdx.x + i * NT, r = id / CH, c = id % CH;
         bool ok = r0 + r < limit;
         cp_async16(s + aswz(r, c), ok ? (const void *)(g + (long)(r0 + r) * ld + c * 8) : (const void *)g, ok ? 16 : 0);
     }
