@@ -79,9 +79,6 @@ extension KernelSources {
 // 128-byte (64-byte) swizzle once the tiles start 1024-byte aligned: K is a K-major B operand, V
 // (keys × head, head contiguous) an N-major one (transposed). Each K/V byte is then read from
 // shared memory once per 64 queries instead of once per 16.
-// PIPE (with WG): the softmax of key tile kt runs while O += P_{kt−1}·V_{kt−1} is on the tensor
-// cores (one loop iteration issues both products and waits for S first), instead of each product
-// being waited for before the next step.
 // Requirements (host-checked): ldq, ldk, ldv, ldo % 8 == 0 and 16-byte aligned bases.
 #ifndef D
 #define D 64
@@ -97,9 +94,6 @@ extension KernelSources {
 #endif
 #if defined(WG) && ((D != 32 && D != 64) || MF != 1 || (WARPS != 4 && WARPS != 8))
 #error "wgmma attention: one or two warpgroups of 4 warps x 16 queries, D = 32 or 64"
-#endif
-#if defined(PIPE) && !defined(WG)
-#error "the software-pipelined loop (PIPE) is wgmma's (WG)"
 #endif
 #define NT (WARPS * 32)
 #ifdef WG
@@ -279,82 +273,6 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
     u32 qf[MF][D / 16][4];
     const int qr0 = q0 + warp * 16 * MF + g;       // this thread's rows: qr0 + 16f, + 8
 
-#ifdef PIPE
-    // Software-pipelined: iteration kt issues S_kt = Q·K_ktᵀ and then O += P_{kt−1}·V_{kt−1}, waits
-    // for S_kt only, and runs its softmax while the P·V product is still on the tensor cores; O is
-    // rescaled once that product is done. Load group j holds K_j and V_{j−1} (group 0: Q and K_0),
-    // so iteration kt waits for group kt only; K_j and V_j live in slot j % STAGES.
-    // The first and last iterations are peeled so that the loop issues and waits the same way every
-    // time: ptxas serializes wgmma (C7514) where it cannot prove a wait precedes each accumulator read.
-    // Group j's loads (always committed, empty past the end, so that the wait counts stay fixed).
-    auto load_group = [&](int j) {
-        if (j < nTiles) load_rows<BKV>(sK + (j % STAGES) * TILE * 2, kb, ldk, j * BKV, kvLen);
-        if (j >= 1 && j - 1 < nTiles) load_rows<BKV>(sV + ((j - 1) % STAGES) * TILE * 2, vb, ldv, (j - 1) * BKV, kvLen);
-        cp_async_commit();
-    };
-    load_rows<BQ>(sQ, qb, ldq, q0, seq);
-    load_group(0);
-#pragma unroll
-    for (int j = 1; j < STAGES - 1; j++) load_group(j);
-    if (nTiles > 0) {
-        u32 pa[4][4];
-        float s[8][4], alpha[2];
-        // Group kt + STAGES − 1 into its slots, then wait for group kt (the barrier before: every warp
-        // is done with the slots it overwrites, K_{kt−1}'s and V_{kt−2}'s).
-        auto next_group = [&](int kt) {
-            load_group(kt + STAGES - 1);
-            cp_async_wait<STAGES - 1>();
-            fence_async_smem();
-            __syncthreads();
-        };
-        next_group(0);
-        load_q(sQ, qf, warp, lane);
-        fence_regs<D / 4>(&qf[0][0][0]);
-        zero_s(s);
-        wgmma_fence();
-        wg_issue_s(s, qf[0], sK);
-        wgmma_commit();
-        wgmma_wait0();
-        fence_regs<32>(&s[0][0]);
-        fence_regs<D / 4>(&qf[0][0][0]);
-        softmax_tile(s, mrow[0], lrow[0], alpha, 0, kvLen, causal, qr0, t, sl2);
-        pack_p(s, pa);
-        for (int kt = 1; kt < nTiles; kt++) {
-            __syncthreads();
-            next_group(kt);
-            load_q(sQ, qf, warp, lane);
-            fence_regs<D / 4>(&qf[0][0][0]);
-            fence_regs<D / 2>(&oacc[0][0][0]);
-            fence_regs<16>(&pa[0][0]);
-            zero_s(s);
-            wgmma_fence();
-            wg_issue_s(s, qf[0], sK + (kt % STAGES) * TILE * 2);
-            wgmma_commit();
-            wg_issue_o(oacc[0], pa, sV + ((kt - 1) % STAGES) * TILE * 2);
-            wgmma_commit();
-            wgmma_wait1();                      // S_kt done, P·V may still run
-            fence_regs<32>(&s[0][0]);
-            fence_regs<D / 4>(&qf[0][0][0]);   // the S wgmma read them until now
-            softmax_tile(s, mrow[0], lrow[0], alpha, kt, kvLen, causal, qr0, t, sl2);
-            wgmma_wait0();
-            fence_regs<D / 2>(&oacc[0][0][0]);
-            fence_regs<16>(&pa[0][0]);          // the P·V wgmma read them until now
-            rescale_o(oacc[0], alpha);
-            pack_p(s, pa);
-        }
-        cp_async_wait<0>();                      // the rest: V_{nTiles−1}
-        fence_async_smem();
-        __syncthreads();
-        fence_regs<D / 2>(&oacc[0][0][0]);
-        fence_regs<16>(&pa[0][0]);
-        wgmma_fence();
-        wg_issue_o(oacc[0], pa, sV + ((nTiles - 1) % STAGES) * TILE * 2);
-        wgmma_commit();
-        wgmma_wait0();
-        fence_regs<D / 2>(&oacc[0][0][0]);
-        fence_regs<16>(&pa[0][0]);
-    }
-#else
     // Group j: K_j and V_j into slot j % STAGES (group 0 with Q); always committed, empty past the
     // end, so that iteration kt's wait for group kt keeps STAGES − 1 groups in flight.
     auto load_group = [&](int j) {
@@ -453,7 +371,6 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
 #endif
         __syncthreads();   // the next iteration's prefetch overwrites the slot read here
     }
-#endif
     cp_async_wait<0>();   // nothing may stay in flight at exit (no key tile: only Q was loaded)
     // Normalize by the row sums (spread over the quad) and store.
 #pragma unroll

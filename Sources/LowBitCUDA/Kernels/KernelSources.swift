@@ -34,7 +34,7 @@ public enum KernelSources {
         return Unit(name: attentionName(headDim: headDim, bf16: bf16, output: output, tile: tile, stages: stages),
                     source: commonSource + (tile.usesWgmma ? wgmmaPrimitives + attnWgmmaSource : "") + attnSource,
                     options: ["-DD=\(headDim)", "-DWARPS=\(tile.warps)", "-DMF=\(tile.fragments)"] + (bf16 ? ["-DELEM_BF16"] : [])
-                        + (output == .e4m3 ? ["-DOUT_E4M3"] : []) + (tile.pipelined ? ["-DPIPE"] : []) + ["-DSTAGES=\(stages)"],
+                        + (output == .e4m3 ? ["-DOUT_E4M3"] : []) + ["-DSTAGES=\(stages)"],
                     archSpecific: tile.usesWgmma)
     }
 

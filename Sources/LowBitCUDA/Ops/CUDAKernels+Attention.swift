@@ -6,8 +6,6 @@
 ///   size 32 or 64): the tensor cores read K and V from shared memory once per 64 queries.
 /// - `.wg128`: `.wg64` with two warpgroups (8 warps × 16 queries), which share each K/V tile loaded
 ///   into shared memory: half the K/V loads per query of `.wg64`.
-/// - `.wg64p`, `.wg128p`: `.wg64`, `.wg128` software-pipelined: each key tile's softmax runs while
-///   the previous tile's P·V product is still on the tensor cores.
 /// A tile asked for (the call's `tile:` or `CUDAKernels.attentionTile`) that cannot run a shape
 /// (`runs(headDim:on:)`) is an error (`AttentionTile.unsupported`); the timed choice only
 /// considers tiles that run it, `.q64` runs every shape.
@@ -17,19 +15,17 @@
 /// unless a tile is set (`attentionTimedTiles(headDim:)`). (An 8-warp × 16-query `mma.sync` block was
 /// 1–20 % slower than `.q64` everywhere, 20:48 UTC, and was dropped; `.wg128` uses WARPS = 8 with wgmma.)
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
-    case q64, q128r32, wg64, wg128, wg64p, wg128p
+    case q64, q128r32, wg64, wg128
     /// Queries per block.
     public var queries: Int { 16 * warps * fragments }
     /// Warps per block.
-    public var warps: Int { self == .wg128 || self == .wg128p ? 8 : 4 }
+    public var warps: Int { self == .wg128 ? 8 : 4 }
     /// m16 query fragments per warp.
     public var fragments: Int { self == .q128r32 ? 2 : 1 }
     /// Whether the tile's kernel uses sm_90a instructions (wgmma).
-    public var usesWgmma: Bool { self == .wg64 || self == .wg128 || pipelined }
+    public var usesWgmma: Bool { self == .wg64 || self == .wg128 }
     /// K/V tiles of 64 keys in the block's shared-memory ring (`attentionStages` overrides it).
     public var stages: Int { 2 }
-    /// Whether the tile's key loop overlaps the softmax with the P·V product (`.wg64p`, `.wg128p`).
-    public var pipelined: Bool { self == .wg64p || self == .wg128p }
 }
 
 /// Fused multi-head attention (flash-style; scores never leave registers).
@@ -122,7 +118,7 @@ extension AttentionTile {
         switch self {
         case .q64: true
         case .q128r32: headDim <= 64
-        case .wg64, .wg128, .wg64p, .wg128p: headDim == 32 || headDim == 64
+        case .wg64, .wg128: headDim == 32 || headDim == 64
         }
     }
 
