@@ -200,13 +200,10 @@ __device__ __forceinline__ void rescale_o(float (&o)[D / 8][4], const float *alp
     for (int i = 0; i < D / 8; i++) { o[i][0] *= alpha[0]; o[i][1] *= alpha[0]; o[i][2] *= alpha[1]; o[i][3] *= alpha[1]; }
 }
 
-/// P (one m16 fragment × 64 keys, the accumulator layout) as four m16n8k16 A fragments (16 keys each).
-__device__ __forceinline__ void pack_p(const float (&s)[8][4], u32 (&pa)[4][4]) {
-#pragma unroll
-    for (int j = 0; j < 4; j++) {
-        pa[j][0] = pack2(s[2 * j][0], s[2 * j][1]); pa[j][1] = pack2(s[2 * j][2], s[2 * j][3]);
-        pa[j][2] = pack2(s[2 * j + 1][0], s[2 * j + 1][1]); pa[j][3] = pack2(s[2 * j + 1][2], s[2 * j + 1][3]);
-    }
+/// Keys 16j … 16j + 15 of P (one m16 fragment, the accumulator layout) as an m16n8k16 A fragment.
+__device__ __forceinline__ void pack_p(const float (&s)[8][4], int j, u32 *pa) {
+    pa[0] = pack2(s[2 * j][0], s[2 * j][1]); pa[1] = pack2(s[2 * j][2], s[2 * j][3]);
+    pa[2] = pack2(s[2 * j + 1][0], s[2 * j + 1][1]); pa[3] = pack2(s[2 * j + 1][2], s[2 * j + 1][3]);
 }
 
 /// This warp's Q fragments (16·MF rows × D) from the swizzled Q tile.
@@ -339,7 +336,8 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         // O += P·V: P's accumulator layout is the A-fragment layout of m16n8k16, 16 keys a step.
 #ifdef WG
         u32 pa[4][4];
-        pack_p(s[0], pa);
+#pragma unroll
+        for (int j = 0; j < 4; j++) pack_p(s[0], j, pa[j]);
         fence_regs<D / 2>(&oacc[0][0][0]);
         fence_regs<16>(&pa[0][0]);
         wgmma_fence();
@@ -352,10 +350,7 @@ lb_attention(const h16 *q, int ldq, const h16 *k, int ldk, const h16 *v, int ldv
         for (int j = 0; j < 4; j++) {
             u32 pa[MF][4];
 #pragma unroll
-            for (int f = 0; f < MF; f++) {
-                pa[f][0] = pack2(s[f][2 * j][0], s[f][2 * j][1]); pa[f][1] = pack2(s[f][2 * j][2], s[f][2 * j][3]);
-                pa[f][2] = pack2(s[f][2 * j + 1][0], s[f][2 * j + 1][1]); pa[f][3] = pack2(s[f][2 * j + 1][2], s[f][2 * j + 1][3]);
-            }
+            for (int f = 0; f < MF; f++) pack_p(s[f], j, pa[f]);
 #pragma unroll
             for (int dp = 0; dp < D / 16; dp++) {
                 int r = j * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), c = dp * 2 + (lane >> 4);
