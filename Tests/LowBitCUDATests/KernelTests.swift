@@ -65,6 +65,16 @@ import Testing
         }
     }
 
+    /// The K/V ring depth is a compile-time define; a depth other than the tile's own gets a unit of its own.
+    @Test func attentionStagesNameTheirUnit() {
+        let base = KernelSources.attention(headDim: 64, bf16: false, tile: .wg64)
+        let deep = KernelSources.attention(headDim: 64, bf16: false, tile: .wg64, stages: 4)
+        #expect(base.options.contains("-DSTAGES=\(AttentionTile.wg64.stages)") && deep.options.contains("-DSTAGES=4"))
+        #expect(base.name == "attention-d64-wg64" && deep.name == "attention-d64-wg64-s4")
+        #expect(KernelSources.attentionName(headDim: 64, bf16: false, output: .fp16, tile: .wg64, stages: 4) == deep.name)
+        #expect(KernelSources.attention(headDim: 64, bf16: false, tile: .wg64, stages: AttentionTile.wg64.stages).name == base.name)
+    }
+
     /// $LOWBIT_ATTENTION_TILES names the timed tiles: unknown names are skipped, `.q64` is always kept.
     @Test func attentionCandidatesFromAList() {
         #expect(AttentionTile.candidates(nil) == nil)
