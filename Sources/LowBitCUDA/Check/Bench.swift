@@ -4,7 +4,8 @@ import LowBitCore
 /// attention TFLOP/s, row-kernel bandwidth, and graph replay against separate launches.
 ///
 /// Method: events around repeated launches; warm-up first (compilation, module load); samples
-/// of ≥ 5 ms; the median of 7 samples. Inputs rotate over several buffer sets when one set fits
+/// of ≥ 5 ms ($LOWBIT_BENCH_SAMPLE_MS, 1…100, shortens them for a sweep that must fit one device
+/// call); the median of 7 samples. Inputs rotate over several buffer sets when one set fits
 /// in L2, so that repeated calls do not just measure the cache.
 public final class CUDABench {
     public let kernels: CUDAKernels
@@ -20,8 +21,18 @@ public final class CUDABench {
         context.device.major == 9 ? 8192 * Double(context.device.multiprocessors) * 1.83e9 : nil
     }
 
+    /// Milliseconds a sample lasts at least: `text` ($LOWBIT_BENCH_SAMPLE_MS), else 5.
+    public static func sampleMillis(_ text: String?) throws(CUDAError) -> Double {
+        guard let text else { return 5 }
+        guard let ms = Double(text), (1...100).contains(ms) else {
+            throw .invalidArgument("LOWBIT_BENCH_SAMPLE_MS is '\(text)'; it takes milliseconds from 1 to 100")
+        }
+        return ms
+    }
+
     /// Seconds per call of `body` (median of 7 samples).
     public func time(_ body: () throws(CUDAError) -> Void) throws(CUDAError) -> Double {
+        let target = try Self.sampleMillis(environment("LOWBIT_BENCH_SAMPLE_MS"))
         let e0 = try CUDAEvent(context: context), e1 = try CUDAEvent(context: context)
         for _ in 0..<2 { try body() }
         try context.synchronize()
@@ -31,8 +42,8 @@ public final class CUDABench {
             for _ in 0..<reps { try body() }
             try e1.record(on: context.stream)
             let ms = try e1.elapsed(since: e0)
-            if ms >= 5 || reps >= 1 << 16 { break }
-            reps = min(reps * max(2, Int(5 / max(ms, 1e-3))), 1 << 16)
+            if ms >= target || reps >= 1 << 16 { break }
+            reps = min(reps * max(2, Int(target / max(ms, 1e-3))), 1 << 16)
         }
         var samples: [Double] = []
         for _ in 0..<7 {
