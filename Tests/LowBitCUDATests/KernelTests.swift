@@ -80,6 +80,9 @@ import Testing
         #expect(AttentionTile.candidates(nil) == nil)
         #expect(AttentionTile.candidates("wg64, q128r32") == [.q64, .q128r32, .wg64])
         #expect(AttentionTile.candidates("bogus") == [.q64])
+        // A tile not yet checked on a GPU is timed only where the list names it.
+        #expect(AttentionTile.allCases.filter { !$0.timedByDefault } == [.wg256])
+        #expect(AttentionTile.candidates("wg256") == [.q64, .wg256])
     }
 
     /// $LOWBIT_BENCH_SAMPLE_MS shortens the bench's samples (5 ms unset); out of 1…100 or not a number is refused.

@@ -29,6 +29,12 @@ public enum AttentionTile: String, CaseIterable, Sendable, Codable {
     public var usesWgmma: Bool { self == .wg64 || self == .wg128 || self == .wg256 }
     /// K/V tiles of 64 keys in the block's shared-memory ring (`attentionStages` overrides it).
     public var stages: Int { 2 }
+    /// Whether `attention` times this tile where no tile and no candidate list is set: only tiles that
+    /// have passed the attention self-test on a GPU. `.wg256` is compiled and checked by NVRTC
+    /// (sm_90a, 92–108 registers, no spills) but has not run on a GPU yet (2026-12-07: no device
+    /// was lent after it was written), so it runs only where named (`tile:`, `--attention-tile`,
+    /// $LOWBIT_ATTENTION_TILES).
+    public var timedByDefault: Bool { self != .wg256 }
 }
 
 /// Fused multi-head attention (flash-style; scores never leave registers).
@@ -93,11 +99,11 @@ extension CUDAKernels {
     }
 
     /// The tiles `attention` times for heads of `headDim` where no tile is set: `attentionCandidates`, or
-    /// where that is nil every tile; each only where it runs on this device (`runs(headDim:on:)`).
+    /// where that is nil every tile `timedByDefault`; each only where it runs on this device (`runs(headDim:on:)`).
     /// Every tile has passed the attention self-test on a GPU (the wgmma ones, both head sizes and
     /// both warpgroup counts: H100, 2026-12-07 04:51 UTC).
     public func attentionTimedTiles(headDim: Int) -> [AttentionTile] {
-        (attentionCandidates ?? AttentionTile.allCases)
+        (attentionCandidates ?? AttentionTile.allCases.filter(\.timedByDefault))
             .filter { $0.runs(headDim: headDim, on: context.device) }
     }
 
