@@ -31,7 +31,7 @@ public enum AttentionTile: String, CaseIterable, Sendable, Codable {
     public var stages: Int { 2 }
     /// Whether `attention` times this tile where no tile and no candidate list is set: only tiles that
     /// have passed the attention self-test on a GPU. `.wg256` is compiled and checked by NVRTC
-    /// (sm_90a, 92–108 registers, no spills) but has not run on a GPU yet (2026-12-07: no device
+    /// (sm_90a, 92–113 registers, no spills) but has not run on a GPU yet (2026-12-07: no device
     /// was lent after it was written), so it runs only where named (`tile:`, `--attention-tile`,
     /// $LOWBIT_ATTENTION_TILES).
     public var timedByDefault: Bool { self != .wg256 }
