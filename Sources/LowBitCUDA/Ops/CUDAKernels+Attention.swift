@@ -100,8 +100,8 @@ extension CUDAKernels {
 
     /// The tiles `attention` times for heads of `headDim` where no tile is set: `attentionCandidates`, or
     /// where that is nil every tile `timedByDefault`; each only where it runs on this device (`runs(headDim:on:)`).
-    /// Every tile has passed the attention self-test on a GPU (the wgmma ones, both head sizes and
-    /// both warpgroup counts: H100, 2026-12-07 04:51 UTC).
+    /// Every tile `timedByDefault` has passed the attention self-test on a GPU (the wgmma ones, both
+    /// head sizes and one or two warpgroups: H100, 2026-12-07 04:51 UTC).
     public func attentionTimedTiles(headDim: Int) -> [AttentionTile] {
         (attentionCandidates ?? AttentionTile.allCases.filter(\.timedByDefault))
             .filter { $0.runs(headDim: headDim, on: context.device) }
