@@ -6,9 +6,9 @@
 # Usage, on the device machine from the repository root:
 #   scripts/cuda-attention-tiles.sh BIN OUT_DIR [TILES]
 # BIN: the statically linked `lowbit` (or BIN.xz, from scripts/cuda-prepare.sh); TILES: comma list
-# (default wg64,wg128,wg256). Logs go to OUT_DIR; the lines that matter are printed.
+# (default wg64,wg128). Logs go to OUT_DIR; the lines that matter are printed.
 set -u
-BIN=$1 OUT=$2 TILES=${3:-wg64,wg128,wg256}
+BIN=$1 OUT=$2 TILES=${3:-wg64,wg128}
 mkdir -p "$OUT"
 if [[ "$BIN" == *.xz ]]; then xz -dc "$BIN" > /tmp/lowbit-tiles && chmod +x /tmp/lowbit-tiles && BIN=/tmp/lowbit-tiles; fi
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader

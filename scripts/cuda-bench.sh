@@ -94,16 +94,6 @@ if [ -z "${LOWBIT_NORM:-}" ]; then
     echo "layernorm GEMM: checks failed or did not run; the stage profile keeps the row kernels" >> "$OUT/device.txt"
   fi
 fi
-# Attention tiles not yet checked on a GPU (`AttentionTile.timedByDefault` false: wg256) join the
-# grid's timed tile choice only in a call whose self-test step ran to the end with every attention
-# check passed, theirs among them; else the grid times the checked tiles only.
-if [ -z "${LOWBIT_ATTENTION_TILES:-}" ] && grep -q '^step selftest: .* exit 0$' "$OUT/device.txt" \
-    && grep -q '^PASS attention.* wg256\]' "$OUT/selftest.log" && ! grep -q '^FAIL attention' "$OUT/selftest.log"; then
-  export LOWBIT_ATTENTION_TILES=q64,q128r32,wg64,wg128,wg256
-  echo "attention: wg256 passed the self-test; the grid times it beside the other tiles" >> "$OUT/device.txt"
-else
-  echo "attention: wg256 did not pass the self-test (or it did not run); the grid leaves it out" >> "$OUT/device.txt"
-fi
 agree() {
   "$BIN" cuda encoder-agree "$PACK" --backend auto
   echo "## random-weights BERT (2 layers, MiniLM shape): pack made here on the CPU"

@@ -54,7 +54,7 @@ extension CUDACommand {
         var fp8Handoff: CUDAEncoder.FP8Handoff?
         @Option(help: "The GELU before 8-bit codes in the row kernel: erf or tanh; default: the encoder's.")
         var quantizedGelu: GeluForm?
-        @Option(help: "Attention block: q64 (4 warps × 16 queries), q128r32 (4 × 32, head size ≤ 64), wg64 (one warpgroup × 64 with wgmma, sm_90, head size 32 or 64), wg128 or wg256 (two or four such warpgroups, sharing each K/V tile); default: the fastest per shape of the tiles that run it (or of those $LOWBIT_ATTENTION_TILES names).")
+        @Option(help: "Attention block: q64 (4 warps × 16 queries), q128r32 (4 × 32, head size ≤ 64), wg64 (one warpgroup × 64 with wgmma, sm_90, head size 32 or 64), or wg128 (two such warpgroups); default: the fastest per shape of the tiles that run it (or of those $LOWBIT_ATTENTION_TILES names).")
         var attentionTile: AttentionTile?
         @Flag(help: "GEMMs writing e4m3 codes keep to the tiles with the threads' stores (no TMA stores).")
         var e4m3ThreadStores = false

@@ -71,8 +71,8 @@ extension KernelSources {
 // FP8 GEMM that reads them with row scales of 1 (sm_89+); lanes t and t^1 of a quad swap codes so
 // that each writes 4 contiguous bytes of one row.
 // WG (sm_90a, D = 32 or 64, 4 or 8 warps × 16 queries): the two products run as wgmma (S:
-// m64n64k16, O: m64nDk16) of each of the block's warpgroups (64 queries each; two or four share
-// each K/V tile) instead of per-warp mma.sync. A (Q, then P) comes from registers: the accumulator and
+// m64n64k16, O: m64nDk16) of each of the block's warpgroups (64 queries each; two share each K/V
+// tile) instead of per-warp mma.sync. A (Q, then P) comes from registers: the accumulator and
 // A-fragment layouts are mma.sync's, per warp, so everything else is shared. B (K, then V) is read
 // by the tensor cores from shared memory through descriptors. The tiles' layout (D = 64: 128-byte
 // rows, chunk c of row r at c ^ (r & 7); D = 32: 64-byte rows, c ^ ((r >> 1) & 3)) is wgmma's
@@ -92,8 +92,8 @@ extension KernelSources {
 #if MF == 2 && D > 64
 #error "two m16 fragments per warp: D <= 64"
 #endif
-#if defined(WG) && ((D != 32 && D != 64) || MF != 1 || (WARPS != 4 && WARPS != 8 && WARPS != 16))
-#error "wgmma attention: one, two or four warpgroups of 4 warps x 16 queries, D = 32 or 64"
+#if defined(WG) && ((D != 32 && D != 64) || MF != 1 || (WARPS != 4 && WARPS != 8))
+#error "wgmma attention: one or two warpgroups of 4 warps x 16 queries, D = 32 or 64"
 #endif
 #define NT (WARPS * 32)
 #ifdef WG
@@ -143,16 +143,13 @@ __device__ __forceinline__ void mma16(float *c, const u32 *a, u32 b0, u32 b1) {
 }
 
 /// cp.async of ROWS rows × D elements starting at row r0 of a (b, h) slice; rows ≥ limit → zeros.
-/// Fully unrolled: ROWS·CH is a multiple of the block's threads, or (a 64-key tile at D = 32 over
-/// 16 warps) fewer chunks than threads, and the threads past them load nothing.
+/// Fully unrolled (ROWS·CH is a multiple of the block's threads).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(u32 s, const h16 *g, long ld, int r0, int limit) {
-    constexpr int CHUNKS = ROWS * CH;
-    static_assert(CHUNKS % NT == 0 || CHUNKS < NT, "whole 16-byte chunks per thread");
+    static_assert(ROWS * CH % NT == 0, "whole 16-byte chunks per thread");
 #pragma unroll
-    for (int i = 0; i < (CHUNKS + NT - 1) / NT; i++) {
+    for (int i = 0; i < ROWS * CH / NT; i++) {
         const int id = threadIdx.x + i * NT, r = id / CH, c = id % CH;
-        if (CHUNKS < NT && id >= CHUNKS) break;
         bool ok = r0 + r < limit;
         cp_async16(s + aswz(r, c), ok ? (const void *)(g + (long)(r0 + r) * ld + c * 8) : (const void *)g, ok ? 16 : 0);
     }

@@ -6,9 +6,6 @@
 ///   size 32 or 64): the tensor cores read K and V from shared memory once per 64 queries.
 /// - `.wg128`: `.wg64` with two warpgroups (8 warps × 16 queries), which share each K/V tile loaded
 ///   into shared memory: half the K/V loads per query of `.wg64`.
-/// - `.wg256`: four such warpgroups (16 warps, one block an SM at ≤ 128 registers): a (batch, head)
-///   at sequence ≤ 256 reads its K/V from global memory (L2) once, where `.wg64` reads it once per
-///   64 queries (the L2 limit Nsight Compute showed for `.wg64` at BERT-base 128 × 256).
 /// A tile asked for (the call's `tile:` or `CUDAKernels.attentionTile`) that cannot run a shape
 /// (`runs(headDim:on:)`) is an error (`AttentionTile.unsupported`); the timed choice only
 /// considers tiles that run it, `.q64` runs every shape.
@@ -18,23 +15,17 @@
 /// unless a tile is set (`attentionTimedTiles(headDim:)`). (An 8-warp × 16-query `mma.sync` block was
 /// 1–20 % slower than `.q64` everywhere, 20:48 UTC, and was dropped; `.wg128` uses WARPS = 8 with wgmma.)
 public enum AttentionTile: String, CaseIterable, Sendable, Codable {
-    case q64, q128r32, wg64, wg128, wg256
+    case q64, q128r32, wg64, wg128
     /// Queries per block.
     public var queries: Int { 16 * warps * fragments }
     /// Warps per block.
-    public var warps: Int { self == .wg256 ? 16 : self == .wg128 ? 8 : 4 }
+    public var warps: Int { self == .wg128 ? 8 : 4 }
     /// m16 query fragments per warp.
     public var fragments: Int { self == .q128r32 ? 2 : 1 }
     /// Whether the tile's kernel uses sm_90a instructions (wgmma).
-    public var usesWgmma: Bool { self == .wg64 || self == .wg128 || self == .wg256 }
+    public var usesWgmma: Bool { self == .wg64 || self == .wg128 }
     /// K/V tiles of 64 keys in the block's shared-memory ring (`attentionStages` overrides it).
     public var stages: Int { 2 }
-    /// Whether `attention` times this tile where no tile and no candidate list is set: only tiles that
-    /// have passed the attention self-test on a GPU. `.wg256` is compiled and checked by NVRTC
-    /// (sm_90a, 92–113 registers, no spills) but has not run on a GPU yet (2026-12-07: no device
-    /// was lent after it was written), so it runs only where named (`tile:`, `--attention-tile`,
-    /// $LOWBIT_ATTENTION_TILES).
-    public var timedByDefault: Bool { self != .wg256 }
 }
 
 /// Fused multi-head attention (flash-style; scores never leave registers).
@@ -99,11 +90,11 @@ extension CUDAKernels {
     }
 
     /// The tiles `attention` times for heads of `headDim` where no tile is set: `attentionCandidates`, or
-    /// where that is nil every tile `timedByDefault`; each only where it runs on this device (`runs(headDim:on:)`).
-    /// Every tile `timedByDefault` has passed the attention self-test on a GPU (the wgmma ones, both
-    /// head sizes and one or two warpgroups: H100, 2026-12-07 04:51 UTC).
+    /// where that is nil every tile; each only where it runs on this device (`runs(headDim:on:)`).
+    /// Every tile has passed the attention self-test on a GPU (the wgmma ones, both head sizes and
+    /// both warpgroup counts: H100, 2026-12-07 04:51 UTC).
     public func attentionTimedTiles(headDim: Int) -> [AttentionTile] {
-        (attentionCandidates ?? AttentionTile.allCases.filter(\.timedByDefault))
+        (attentionCandidates ?? AttentionTile.allCases)
             .filter { $0.runs(headDim: headDim, on: context.device) }
     }
 
@@ -127,7 +118,7 @@ extension AttentionTile {
         switch self {
         case .q64: true
         case .q128r32: headDim <= 64
-        case .wg64, .wg128, .wg256: headDim == 32 || headDim == 64
+        case .wg64, .wg128: headDim == 32 || headDim == 64
         }
     }
 

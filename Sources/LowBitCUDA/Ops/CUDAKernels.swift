@@ -30,7 +30,7 @@ public final class CUDAKernels: @unchecked Sendable {
     public var attentionTile: AttentionTile?
     /// The tiles `attention` times where no tile is set (those that run the shape on this device;
     /// `.q64` always): the comma list in $LOWBIT_ATTENTION_TILES (e.g. "q64,q128r32,wg64,wg128");
-    /// nil: every tile `AttentionTile.timedByDefault` (`attentionTimedTiles`).
+    /// nil: every tile (`attentionTimedTiles`).
     public var attentionCandidates: [AttentionTile]? = AttentionTile.candidates(environment("LOWBIT_ATTENTION_TILES"))
     /// K/V tiles in every attention block's shared-memory ring (2 … 6; nil: each tile's
     /// `AttentionTile.stages`): $LOWBIT_ATTENTION_STAGES, for timing runs. An out-of-range value makes
