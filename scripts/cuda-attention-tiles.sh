@@ -10,7 +10,8 @@
 set -u
 BIN=$1 OUT=$2 TILES=${3:-wg64,wg128}
 mkdir -p "$OUT"
-if [[ "$BIN" == *.xz ]]; then xz -dc "$BIN" > /tmp/lowbit-tiles && chmod +x /tmp/lowbit-tiles && BIN=/tmp/lowbit-tiles; fi
+. "$(dirname "$0")/cuda-unpack.sh"
+BIN=$(unpack_bin "$BIN" /tmp/lowbit-tiles)
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader
 for n in 2 4; do
   LOWBIT_ATTENTION_STAGES=$n timeout 100 "$BIN" cuda selftest --only attention > "$OUT/selftest-s$n.log" 2>&1

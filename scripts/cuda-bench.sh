@@ -39,11 +39,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 mkdir -p "$OUT"
-if [[ "$BIN" == *.xz ]]; then
-  xz -dc "$BIN" > /tmp/lowbit 2>/dev/null \
-    || python3 -c "import lzma,sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())" "$BIN" > /tmp/lowbit
-  chmod +x /tmp/lowbit; BIN=/tmp/lowbit
-fi
+. "$(dirname "$0")/cuda-unpack.sh"
+BIN=$(unpack_bin "$BIN" /tmp/lowbit)
 export PYTHONUNBUFFERED=1
 BATCHES=1,2,4,8,16,32,64,128 SEQS=128,256
 [ "$QUICK" = --quick ] && BATCHES=1,8 SEQS=128
